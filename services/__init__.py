@@ -1,0 +1,1 @@
+"""The four hoctap services; each is importable as services.<name> and runs as its own process."""

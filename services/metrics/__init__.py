@@ -1,0 +1,1 @@
+"""Metrics: rolling recognition percentages per title, year and area, on Prometheus and an API."""

@@ -1,0 +1,1 @@
+"""Metrics adapters: PostgreSQL (db) and the Prometheus collector (prometheus)."""

@@ -1,0 +1,1 @@
+"""Pure metrics logic: indicator cells, roll-ups and membership by year."""

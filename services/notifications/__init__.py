@@ -1,0 +1,1 @@
+"""Notifications: e-mails the responsible agency when a growth target is missed."""

@@ -1,0 +1,1 @@
+"""Notifications adapters: PostgreSQL (db), SMTP (smtp), configuration files (config_files)."""

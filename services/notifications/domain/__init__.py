@@ -1,0 +1,1 @@
+"""Pure notification logic: targets, agencies, verdicts and the e-mails they produce."""

@@ -1,0 +1,1 @@
+"""Recognition: evaluates the title criteria (rule sets as versioned data) and emits decisions."""

@@ -1,0 +1,1 @@
+"""Recognition adapters: PostgreSQL (db) and rule-set files (rule_files)."""

@@ -1,0 +1,1 @@
+"""Pure recognition logic: rule sets, their validation, and evaluation with an explanation."""

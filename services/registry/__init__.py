@@ -1,0 +1,1 @@
+"""Registry: the authoritative record of areas, households and their evidence."""

@@ -1,0 +1,1 @@
+"""Registry adapters: PostgreSQL (db)."""

@@ -1,0 +1,51 @@
+"""The command line every service shares: `serve` and `migrate` (services add their own)."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from .logging import configure_logging
+from .settings import BaseServiceSettings
+
+
+def run_service_cli(
+    *,
+    service: str,
+    settings_factory: Callable[[], BaseServiceSettings],
+    app_factory: Callable[[Any], Any],
+    migrations_dir: Path,
+    argv: list[str] | None = None,
+    extra_commands: dict[str, tuple[str, Callable[[BaseServiceSettings, argparse.Namespace], int]]] | None = None,
+) -> int:
+    parser = argparse.ArgumentParser(prog=f"python -m services.{service}")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("serve", help="run the service (HTTP, consumers, outbox relay)")
+    commands.add_parser("migrate", help="bring the service's database schema up to date")
+    for name, (help_text, _) in (extra_commands or {}).items():
+        commands.add_parser(name, help=help_text)
+    args = parser.parse_args(argv)
+    settings = settings_factory()
+    configure_logging(service, settings.log_level)
+
+    if args.command == "migrate":
+        from .migrations import upgrade
+
+        upgrade(settings, migrations_dir)
+        return 0
+    if args.command == "serve":
+        import uvicorn
+
+        uvicorn.run(
+            app_factory(settings),
+            host=settings.http_host,
+            port=settings.http_port,
+            log_config=None,
+            access_log=False,
+            timeout_graceful_shutdown=30,
+        )
+        return 0
+    _, command = (extra_commands or {})[args.command]
+    return command(settings, args)

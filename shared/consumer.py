@@ -1,0 +1,333 @@
+"""Batch consumption with dead letters and idempotence, the same for every service.
+
+A batch of records is decoded (envelope, type, JSON, schema); what cannot be decoded becomes a
+dead letter. In one database transaction the plumbing claims the event ids (a redelivered event is
+skipped), runs the service's handler on the fresh events, and writes the handler's events and every
+dead letter to the outbox. Only after that transaction commits does Kafka get the offsets.
+
+A failure of the database or network is retried with backoff (the batch is re-read: nothing is
+committed past it). Any other failure is isolated: the records are processed one by one, and the
+one that still fails goes to the dead-letter topic with the error as its reason. A partition is
+never blocked behind a bad record.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import time
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Generic, Protocol, TypeVar
+
+from pydantic import ValidationError
+
+from .db import is_transient
+from .events.base import EventData
+from .events.catalogue import DEAD_LETTERS
+from .events.envelope import CloudEvent, EnvelopeError, format_time
+from .observability import ServiceMetrics
+from .outbox import OutboxRecord, Outgoing, encode
+
+log = logging.getLogger(__name__)
+
+E = TypeVar("E", bound=EventData)
+
+MAX_VALUE_BYTES = 1_000_000
+DLQ_HEADER_PREFIX = "hoctap_dlq_"
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """One Kafka record as the consumer received it."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None
+    headers: tuple[tuple[str, bytes | None], ...]
+
+    @classmethod
+    def from_record(cls, record: Any) -> Delivery:
+        return cls(
+            topic=record.topic,
+            partition=record.partition,
+            offset=record.offset,
+            key=record.key,
+            value=record.value,
+            headers=tuple(record.headers or ()),
+        )
+
+    def fallback_identity(self) -> tuple[str, str]:
+        """Identifies a record whose envelope cannot be read (for deduplicating its dead letter)."""
+        digest = hashlib.sha256(self.value or b"").hexdigest()[:16]
+        return ("kafka", f"{self.topic}/{self.partition}/{self.offset}/{digest}")
+
+
+@dataclass(frozen=True, slots=True)
+class Received(Generic[E]):
+    """A record whose envelope and payload are valid."""
+
+    delivery: Delivery
+    envelope: CloudEvent
+    data: E
+
+    @property
+    def identity(self) -> tuple[str, str]:
+        return (self.envelope.source, self.envelope.id)
+
+
+@dataclass(frozen=True, slots=True)
+class DeadLetter:
+    """A record that will not be processed, and why (`code` comes from a small closed set)."""
+
+    delivery: Delivery
+    code: str
+    reason: str
+    envelope: CloudEvent | None = None
+
+    @property
+    def identity(self) -> tuple[str, str]:
+        if self.envelope is not None:
+            return (self.envelope.source, self.envelope.id)
+        return self.delivery.fallback_identity()
+
+
+DEAD_LETTER_CODES = (
+    "malformed_envelope",
+    "unknown_type",
+    "missing_data",
+    "oversized",
+    "malformed_json",
+    "invalid_data",
+    "rejected",
+    "processing_error",
+)
+
+
+@dataclass(slots=True)
+class Outcome:
+    """What a handler decided for a batch: events to publish and records it rejected."""
+
+    events: list[Outgoing] = field(default_factory=list)
+    dead_letters: list[DeadLetter] = field(default_factory=list)
+
+
+class Inbox(Protocol):
+    async def claim(self, identities: Sequence[tuple[str, str]]) -> set[tuple[str, str]]:
+        """Record the identities as processed; return those not seen before."""
+
+
+class Outbox(Protocol):
+    async def add(self, records: Sequence[OutboxRecord]) -> None: ...
+
+
+class UnitOfWork(Protocol):
+    inbox: Inbox
+    outbox: Outbox
+
+    async def commit(self) -> None: ...
+
+
+Handler = Callable[[list[Received[Any]], Any, datetime], Awaitable[Outcome]]
+
+
+def decode(delivery: Delivery, accepted: Mapping[str, type[EventData]], ignored: frozenset[str]) -> Received[Any] | DeadLetter | None:
+    """Validate one record; None means a known type this consumer does not need."""
+    try:
+        envelope = CloudEvent.from_headers(delivery.headers)
+    except EnvelopeError as error:
+        return DeadLetter(delivery, "malformed_envelope", str(error))
+    if envelope.type in ignored:
+        return None
+    cls = accepted.get(envelope.type)
+    if cls is None:
+        return DeadLetter(delivery, "unknown_type", _unknown_type_reason(envelope.type, accepted, delivery.topic), envelope)
+    if delivery.value is None:
+        return DeadLetter(delivery, "missing_data", "the record has no value (event data)", envelope)
+    if len(delivery.value) > MAX_VALUE_BYTES:
+        return DeadLetter(
+            delivery, "oversized", f"event data is {len(delivery.value)} bytes; the limit is {MAX_VALUE_BYTES}", envelope
+        )
+    try:
+        data = cls.model_validate_json(delivery.value)
+    except ValidationError as error:
+        code = "malformed_json" if any(e["type"] == "json_invalid" for e in error.errors()) else "invalid_data"
+        return DeadLetter(delivery, code, describe_validation_error(cls, error), envelope)
+    return Received(delivery, envelope, data)
+
+
+def _unknown_type_reason(type_name: str, accepted: Mapping[str, type[EventData]], topic: str) -> str:
+    base, _, version = type_name.rpartition(".v")
+    same_base = sorted(t for t in accepted if t.rpartition(".v")[0] == base)
+    if same_base and version:
+        return f"version v{version} of {base} is not supported here (supported: {', '.join(same_base)})"
+    return f"event type {type_name!r} is not accepted on {topic} (accepted: {', '.join(sorted(accepted))})"
+
+
+def describe_validation_error(cls: type[EventData], error: ValidationError, limit: int = 5) -> str:
+    """A short, specific message: which field, what is wrong (never the whole payload)."""
+    parts = []
+    for item in error.errors()[:limit]:
+        where = ".".join(str(p) for p in item["loc"]) or "(payload)"
+        parts.append(f"{where}: {item['msg']}")
+    more = len(error.errors()) - limit
+    suffix = f"; and {more} more" if more > 0 else ""
+    return f"{cls.__name__}: " + "; ".join(parts) + suffix
+
+
+def dead_letter_record(letter: DeadLetter, *, service: str, now: datetime) -> OutboxRecord:
+    """The original record, unchanged, plus headers that say why and where it came from."""
+    delivery = letter.delivery
+    value = delivery.value
+    extra: list[tuple[str, bytes]] = []
+    if value is not None and len(value) > MAX_VALUE_BYTES:
+        extra.append((DLQ_HEADER_PREFIX + "value_truncated_from", str(len(value)).encode()))
+        value = value[:MAX_VALUE_BYTES]
+    reason = letter.reason.replace("\r", " ").replace("\n", " ")[:1000]
+    headers = tuple((name, raw or b"") for name, raw in delivery.headers) + (
+        (DLQ_HEADER_PREFIX + "reason", reason.encode()),
+        (DLQ_HEADER_PREFIX + "reason_code", letter.code.encode()),
+        (DLQ_HEADER_PREFIX + "consumer", service.encode()),
+        (DLQ_HEADER_PREFIX + "topic", delivery.topic.encode()),
+        (DLQ_HEADER_PREFIX + "partition", str(delivery.partition).encode()),
+        (DLQ_HEADER_PREFIX + "offset", str(delivery.offset).encode()),
+        (DLQ_HEADER_PREFIX + "at", format_time(now).encode()),
+        *extra,
+    )
+    return OutboxRecord(topic=DEAD_LETTERS[service].name, key=delivery.key, value=value, headers=headers)
+
+
+class BatchConsumer:
+    """Consumes batches of one topic for one service (see the module docstring)."""
+
+    def __init__(
+        self,
+        *,
+        service: str,
+        topic: str,
+        accepted: Mapping[str, type[EventData]],
+        handler: Handler,
+        unit_of_work: Callable[[], AbstractAsyncContextManager[Any]],
+        metrics: ServiceMetrics,
+        ignored: frozenset[str] = frozenset(),
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        on_committed: Callable[[], None] | None = None,
+        max_backoff_seconds: float = 30.0,
+    ) -> None:
+        self.service = service
+        self.topic = topic
+        self.accepted = dict(accepted)
+        self.ignored = ignored
+        self.handler = handler
+        self.unit_of_work = unit_of_work
+        self.metrics = metrics
+        self.clock = clock
+        self.on_committed = on_committed
+        self.source = f"/hoctap/{service}"
+        self.max_backoff_seconds = max_backoff_seconds
+        self._failures = 0
+
+    async def __call__(self, records: Sequence[Any]) -> None:
+        deliveries = [Delivery.from_record(record) for record in records]
+        started = time.perf_counter()
+        try:
+            await self._process(deliveries)
+        except Exception as error:
+            if is_transient(error):
+                await self._back_off(error)
+                raise
+            self.metrics.processing_failures.labels(self.topic, "isolated").inc()
+            log.warning(
+                "batch failed; processing its records one by one",
+                extra={"topic": self.topic, "records": len(deliveries), "error": repr(error)},
+            )
+            await self._isolate(deliveries)
+        self._failures = 0
+        self.metrics.batch_seconds.labels(self.topic).observe(time.perf_counter() - started)
+
+    async def _back_off(self, error: BaseException) -> None:
+        self._failures += 1
+        self.metrics.processing_failures.labels(self.topic, "transient").inc()
+        delay = min(self.max_backoff_seconds, 0.2 * 2**self._failures)
+        log.warning(
+            "transient failure; the batch will be re-read",
+            extra={"topic": self.topic, "retry_in_seconds": delay, "error": repr(error)},
+        )
+        await asyncio.sleep(delay)
+
+    async def _isolate(self, deliveries: list[Delivery]) -> None:
+        for delivery in deliveries:
+            try:
+                await self._process([delivery])
+            except Exception as error:
+                if is_transient(error):
+                    await self._back_off(error)
+                    raise
+                log.error(
+                    "record failed on its own; dead-lettering it",
+                    extra={"topic": delivery.topic, "partition": delivery.partition, "offset": delivery.offset},
+                    exc_info=True,
+                )
+                reason = f"processing failed: {type(error).__name__}: {error}"
+                await self._dead_letter_alone(DeadLetter(delivery, "processing_error", reason))
+
+    async def _dead_letter_alone(self, letter: DeadLetter) -> None:
+        now = self.clock()
+        async with self.unit_of_work() as uow:
+            if await uow.inbox.claim([letter.identity]):
+                await uow.outbox.add([dead_letter_record(letter, service=self.service, now=now)])
+            await uow.commit()
+        self._count_dead_letters([letter])
+
+    async def _process(self, deliveries: list[Delivery]) -> None:
+        decoded = [decode(d, self.accepted, self.ignored) for d in deliveries]
+        candidates = [item for item in decoded if item is not None]
+        ignored = len(decoded) - len(candidates)
+        now = self.clock()
+        async with self.unit_of_work() as uow:
+            fresh = await uow.inbox.claim(_unique([item.identity for item in candidates]))
+            received: list[Received[Any]] = []
+            letters: list[DeadLetter] = []
+            for item in candidates:
+                if item.identity not in fresh:
+                    continue
+                fresh.discard(item.identity)  # a duplicate within the batch counts once
+                (received if isinstance(item, Received) else letters).append(item)
+            outcome = await self.handler(received, uow, now) if received else Outcome()
+            letters.extend(outcome.dead_letters)
+            records = [encode(event, source=self.source, now=now) for event in outcome.events]
+            records += [dead_letter_record(letter, service=self.service, now=now) for letter in letters]
+            await uow.outbox.add(records)
+            await uow.commit()
+        duplicates = len(candidates) - len(received) - (len(letters) - len(outcome.dead_letters))
+        consumed = self.metrics.consumed
+        consumed.labels(self.topic, "processed").inc(len(received) - len(outcome.dead_letters))
+        consumed.labels(self.topic, "duplicate").inc(duplicates)
+        consumed.labels(self.topic, "ignored").inc(ignored)
+        consumed.labels(self.topic, "dead_lettered").inc(len(letters))
+        self._count_dead_letters(letters)
+        if self.on_committed and (received or letters):
+            self.on_committed()
+
+    def _count_dead_letters(self, letters: list[DeadLetter]) -> None:
+        for letter in letters:
+            self.metrics.dead_letters.labels(self.topic, letter.code).inc()
+            log.warning(
+                "dead-lettered a record",
+                extra={
+                    "topic": letter.delivery.topic,
+                    "partition": letter.delivery.partition,
+                    "offset": letter.delivery.offset,
+                    "reason_code": letter.code,
+                    "reason": letter.reason,
+                },
+            )
+
+
+def _unique(identities: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    return list(dict.fromkeys(identities))

@@ -1,0 +1,125 @@
+"""The CloudEvents 1.0 envelope in Kafka *binary* content mode.
+
+Binary mode: every context attribute travels as a `ce_<name>` header, the event data is the
+record value (JSON, `content-type: application/json`), and the record key is the partition key
+(the entity the event is about). Consumers can route and deduplicate on headers without parsing
+the value, and a malformed value never hides the event id.
+See https://github.com/cloudevents/spec/blob/v1.0.2/cloudevents/bindings/kafka-protocol-binding.md
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+SPEC_VERSION = "1.0"
+CONTENT_TYPE = "application/json"
+HEADER_PREFIX = "ce_"
+REQUIRED_ATTRIBUTES = ("id", "source", "specversion", "type")
+MAX_ATTRIBUTE_LENGTH = 512
+
+
+class EnvelopeError(ValueError):
+    """The record is not a valid CloudEvent; the message says which attribute and why."""
+
+
+@dataclass(frozen=True, slots=True)
+class CloudEvent:
+    """The context attributes of one event (the data travels beside it, as bytes)."""
+
+    id: str
+    source: str
+    type: str
+    time: datetime
+    subject: str | None = None
+    dataschema: str | None = None
+    datacontenttype: str = CONTENT_TYPE
+    extensions: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def correlation_id(self) -> str | None:
+        return self.extensions.get("correlationid")
+
+    def to_headers(self) -> list[tuple[str, bytes]]:
+        """Encode as Kafka headers (binary mode)."""
+        headers = [
+            ("ce_specversion", SPEC_VERSION.encode()),
+            ("ce_id", self.id.encode()),
+            ("ce_source", self.source.encode()),
+            ("ce_type", self.type.encode()),
+            ("ce_time", format_time(self.time).encode()),
+            ("content-type", self.datacontenttype.encode()),
+        ]
+        if self.subject is not None:
+            headers.append(("ce_subject", self.subject.encode()))
+        if self.dataschema is not None:
+            headers.append(("ce_dataschema", self.dataschema.encode()))
+        headers.extend((HEADER_PREFIX + k, v.encode()) for k, v in sorted(self.extensions.items()))
+        return headers
+
+    @classmethod
+    def from_headers(cls, headers: Iterable[tuple[str, bytes | None]]) -> CloudEvent:
+        """Decode the binary-mode headers of a record, or raise EnvelopeError saying what is wrong."""
+        attributes: dict[str, str] = {}
+        content_type = None
+        for name, raw in headers:
+            if name == "content-type":
+                content_type = _text(name, raw)
+            elif name.startswith(HEADER_PREFIX):
+                attributes[name[len(HEADER_PREFIX) :]] = _text(name, raw)
+        missing = [a for a in REQUIRED_ATTRIBUTES if not attributes.get(a)]
+        if missing:
+            raise EnvelopeError(
+                "missing CloudEvents attribute(s): " + ", ".join(f"ce_{a}" for a in missing)
+            )
+        if attributes["specversion"] != SPEC_VERSION:
+            raise EnvelopeError(
+                f"ce_specversion is {attributes['specversion']!r}; only {SPEC_VERSION!r} is accepted"
+            )
+        if content_type is not None and content_type.split(";")[0].strip() != CONTENT_TYPE:
+            raise EnvelopeError(f"content-type is {content_type!r}; events must be {CONTENT_TYPE}")
+        if "time" not in attributes:
+            raise EnvelopeError("missing CloudEvents attribute ce_time (RFC 3339 timestamp)")
+        known = {"id", "source", "specversion", "type", "time", "subject", "dataschema"}
+        return cls(
+            id=attributes["id"],
+            source=attributes["source"],
+            type=attributes["type"],
+            time=parse_time(attributes["time"]),
+            subject=attributes.get("subject"),
+            dataschema=attributes.get("dataschema"),
+            extensions={k: v for k, v in attributes.items() if k not in known},
+        )
+
+
+def _text(name: str, raw: bytes | None) -> str:
+    if raw is None:
+        raise EnvelopeError(f"header {name} has no value")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise EnvelopeError(f"header {name} is not valid UTF-8") from error
+    if len(text) > MAX_ATTRIBUTE_LENGTH:
+        raise EnvelopeError(f"header {name} is longer than {MAX_ATTRIBUTE_LENGTH} characters")
+    if any(ord(c) < 0x20 for c in text):
+        raise EnvelopeError(f"header {name} contains control characters")
+    return text
+
+
+def format_time(moment: datetime) -> str:
+    """RFC 3339 in UTC with a Z suffix."""
+    if moment.tzinfo is None:
+        raise ValueError("event times must be timezone-aware")
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def parse_time(text: str) -> datetime:
+    """Parse an RFC 3339 timestamp, requiring an offset."""
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError as error:
+        raise EnvelopeError(f"ce_time {text!r} is not an RFC 3339 timestamp") from error
+    if moment.tzinfo is None:
+        raise EnvelopeError(f"ce_time {text!r} has no UTC offset")
+    return moment

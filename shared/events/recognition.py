@@ -1,0 +1,57 @@
+"""Events the recognition service publishes: title decisions, each with its explanation."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from pydantic import Field
+
+from .base import EventData, ValueData, event_type
+from .vocabulary import AssessmentYear, EntityId, Title
+
+
+class ItemScore(ValueData):
+    """Points one criterion item gave, and what it read."""
+
+    id: str
+    points: float
+    max_points: float
+    met: bool
+    observed: float | bool | None = Field(description="The value the item read from the evidence.")
+    required: float | bool | None = Field(description="The value that earns the full points.")
+
+
+class CriterionScore(ValueData):
+    """Points one criterion gave: the sum of its items, against its own minimum."""
+
+    id: str
+    points: float
+    max_points: float
+    minimum: float
+    met: bool
+    items: tuple[ItemScore, ...]
+
+
+class TitleDecided(EventData):
+    """The decision for one entity, title and year under one rule set (key: entity id).
+
+    Emitted when the decision first exists and again only when it changes; `revision` grows each
+    time, so consumers keep the highest.
+    """
+
+    TYPE = event_type("recognition", "title-decided")
+
+    title: Title
+    entity_kind: str = Field(description="household, clan, hamlet, unit or citizen")
+    entity_id: EntityId
+    year: AssessmentYear
+    granted: bool
+    total_points: float
+    max_points: float
+    threshold: float
+    criteria: tuple[CriterionScore, ...]
+    unmet: tuple[str, ...] = Field(description="Plain-language reasons the title was not granted.")
+    rule_set_id: str
+    rule_version: str
+    rule_effective_from: date
+    revision: int = Field(ge=1)

@@ -1,0 +1,117 @@
+"""Kafka plumbing: the FastStream broker, batch subscriptions, the outbox publisher, topic creation."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError
+from faststream.kafka import KafkaBroker, KafkaMessage
+from faststream.middlewares import AckPolicy
+
+from .consumer import BatchConsumer
+from .events.catalogue import TopicSpec
+from .outbox import OutboxRecord
+from .settings import BaseServiceSettings
+
+log = logging.getLogger(__name__)
+
+
+def create_broker(settings: BaseServiceSettings) -> KafkaBroker:
+    return KafkaBroker(
+        settings.kafka_bootstrap_servers,
+        client_id=f"hoctap-{settings.service_name}",
+        acks="all",
+        enable_idempotence=settings.kafka_idempotent_producer,
+        linger_ms=5,
+        max_batch_size=256 * 1024,
+        graceful_timeout=30.0,
+        logger=logging.getLogger(f"hoctap.{settings.service_name}.broker"),
+        log_level=logging.DEBUG,
+    )
+
+
+async def _raw_body(message: Any, _original: Any = None) -> Any:
+    """Leave decoding to BatchConsumer, so a malformed record becomes a dead letter, not a crash."""
+    return message.body
+
+
+def subscribe(broker: KafkaBroker, settings: BaseServiceSettings, topic: TopicSpec, consumer: BatchConsumer) -> Any:
+    """Register a batch subscription that commits offsets only after the consumer's transaction."""
+
+    async def on_batch(body: Any, message: KafkaMessage) -> None:
+        records = message.raw_message
+        await consumer(records if isinstance(records, tuple) else (records,))
+
+    return broker.subscriber(
+        settings.topic(topic.name),
+        group_id=settings.consumer_group,
+        batch=True,
+        max_records=settings.batch_max_records,
+        batch_timeout_ms=settings.batch_timeout_ms,
+        auto_offset_reset="earliest",
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+        session_timeout_ms=settings.kafka_session_timeout_ms,
+        heartbeat_interval_ms=settings.kafka_heartbeat_interval_ms,
+        max_partition_fetch_bytes=2 * 1024 * 1024,
+        decoder=_raw_body,
+        title=f"{settings.service_name}:{topic.name}",
+        description=topic.description,
+    )(on_batch)
+
+
+class BrokerPublisher:
+    """Publishes outbox records through the FastStream broker (so TestKafkaBroker sees them too)."""
+
+    def __init__(self, broker: KafkaBroker, settings: BaseServiceSettings) -> None:
+        self.broker = broker
+        self.settings = settings
+
+    async def publish_many(self, records: Sequence[OutboxRecord]) -> None:
+        pending = []
+        for record in records:
+            headers = {name: value.decode("utf-8", "backslashreplace") for name, value in record.headers}
+            result = await self.broker.publish(
+                record.value,
+                self.settings.topic(record.topic),
+                key=record.key,
+                headers=headers,
+                correlation_id=headers.get("ce_correlationid") or headers.get("ce_id"),
+                no_confirm=True,
+            )
+            if isinstance(result, asyncio.Future):
+                pending.append(result)
+        if pending:
+            await asyncio.gather(*pending)
+
+
+async def ensure_topics(
+    bootstrap_servers: str, topics: Iterable[TopicSpec], prefix: str = "", replication_factor: int = 1
+) -> list[str]:
+    """Create the catalogue's topics that do not exist yet; returns the names created."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, client_id="hoctap-admin")
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        wanted = [t for t in topics if prefix + t.name not in existing]
+        if not wanted:
+            return []
+        new_topics = [
+            NewTopic(
+                prefix + t.name,
+                num_partitions=t.partitions,
+                replication_factor=replication_factor,
+                topic_configs={"retention.ms": str(t.retention_ms)},
+            )
+            for t in wanted
+        ]
+        try:
+            await admin.create_topics(new_topics)
+        except TopicAlreadyExistsError:
+            pass
+        return [t.name for t in new_topics]
+    finally:
+        await admin.close()

@@ -1,0 +1,237 @@
+"""The transactional outbox: what a service emits is written in the same transaction as its state
+change, and a relay publishes committed rows to Kafka, then deletes them.
+
+A crash after publishing and before deleting publishes a row twice; consumers deduplicate on the
+CloudEvents id, so the effect stays exactly-once. One relay per service publishes at a time (a
+PostgreSQL advisory lock), which keeps per-key order across replicas.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+import zlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from .events.base import EventData
+from .events.catalogue import TopicSpec
+from .events.envelope import CloudEvent
+
+log = logging.getLogger(__name__)
+
+NAMESPACE = uuid.UUID("6f1d3c52-8b7e-4c1e-9a51-3b9f8f0f6a10")
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxRecord:
+    """One Kafka record waiting to be published (topic is the catalogue name, without prefix)."""
+
+    topic: str
+    key: bytes | None
+    value: bytes | None
+    headers: tuple[tuple[str, bytes], ...]
+
+    def header(self, name: str) -> bytes | None:
+        return next((value for key, value in self.headers if key == name), None)
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """An event a handler wants published; the plumbing wraps it in a CloudEvent."""
+
+    topic: TopicSpec
+    key: str
+    data: EventData
+    id_seed: str | None = None  # makes the event id deterministic (uuid5 of the seed)
+    correlation_id: str | None = None
+
+
+def stable_event_id(seed: str) -> str:
+    return str(uuid.uuid5(NAMESPACE, seed))
+
+
+def encode(outgoing: Outgoing, *, source: str, now: datetime) -> OutboxRecord:
+    """Wrap an event in its CloudEvents envelope (binary mode) as a record for the outbox."""
+    data = outgoing.data
+    if type(data) not in outgoing.topic.event_types:
+        raise TypeError(f"{type(data).__name__} is not an event type of topic {outgoing.topic.name}")
+    event_id = stable_event_id(outgoing.id_seed) if outgoing.id_seed else str(uuid.uuid4())
+    extensions = {"correlationid": outgoing.correlation_id} if outgoing.correlation_id else {}
+    envelope = CloudEvent(
+        id=event_id,
+        source=source,
+        type=data.TYPE,
+        time=now,
+        subject=outgoing.key,
+        dataschema=data.dataschema(),
+        extensions=extensions,
+    )
+    return OutboxRecord(
+        topic=outgoing.topic.name,
+        key=outgoing.key.encode(),
+        value=data.model_dump_json().encode(),
+        headers=tuple(envelope.to_headers()),
+    )
+
+
+class Publisher(Protocol):
+    async def publish_many(self, records: Sequence[OutboxRecord]) -> None:
+        """Publish every record and return once the broker has acknowledged all of them."""
+
+
+class SqlOutbox:
+    """Writes outbox rows on the caller's connection, inside the caller's transaction."""
+
+    def __init__(self, connection: AsyncConnection, table: sa.Table, channel: str) -> None:
+        self.connection = connection
+        self.table = table
+        self.channel = channel
+
+    async def add(self, records: Sequence[OutboxRecord]) -> None:
+        if not records:
+            return
+        await self.connection.execute(
+            self.table.insert(),
+            [
+                {
+                    "topic": r.topic,
+                    "key": r.key,
+                    "value": r.value,
+                    "header_names": [name for name, _ in r.headers],
+                    "header_values": [value for _, value in r.headers],
+                }
+                for r in records
+            ],
+        )
+        await self.connection.execute(sa.text(f"notify {self.channel}"))
+
+
+def notify_channel(schema: str) -> str:
+    return f"hoctap_outbox_{schema}"
+
+
+class OutboxRelay:
+    """Publishes committed outbox rows in id order and deletes them once the broker has them."""
+
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        table: sa.Table,
+        publisher: Publisher,
+        *,
+        schema: str,
+        batch_size: int = 1000,
+        poll_interval: float = 0.5,
+        on_published=None,  # type: ignore[no-untyped-def]
+        on_backlog=None,  # type: ignore[no-untyped-def]
+    ) -> None:
+        self.engine = engine
+        self.table = table
+        self.publisher = publisher
+        self.schema = schema
+        self.batch_size = batch_size
+        self.poll_interval = poll_interval
+        self.lock_key = zlib.crc32(f"hoctap-outbox-{schema}".encode())
+        self._wakeup = asyncio.Event()
+        self._on_published = on_published
+        self._on_backlog = on_backlog
+
+    def wake(self) -> None:
+        self._wakeup.set()
+
+    async def relay_once(self) -> int:
+        """Publish up to one batch; returns how many rows went out (0 if another relay holds the lock)."""
+        async with self.engine.begin() as connection:
+            locked = await connection.scalar(sa.select(sa.func.pg_try_advisory_xact_lock(self.lock_key)))
+            if not locked:
+                return 0
+            rows = (
+                await connection.execute(
+                    sa.select(self.table).order_by(self.table.c.id).limit(self.batch_size)
+                )
+            ).all()
+            if not rows:
+                return 0
+            records = [
+                OutboxRecord(
+                    topic=row.topic,
+                    key=row.key,
+                    value=row.value,
+                    headers=tuple(zip(row.header_names, row.header_values, strict=True)),
+                )
+                for row in rows
+            ]
+            await self.publisher.publish_many(records)
+            await connection.execute(
+                self.table.delete().where(self.table.c.id.in_([row.id for row in rows]))
+            )
+        if self._on_published:
+            self._on_published(records)
+        return len(rows)
+
+    async def backlog(self) -> int:
+        async with self.engine.connect() as connection:
+            return int(await connection.scalar(sa.select(sa.func.count()).select_from(self.table)) or 0)
+
+    async def run(self, stopping: asyncio.Event) -> None:
+        """Relay until `stopping` is set; wakes on NOTIFY from writers, else polls."""
+        listener = await self._listen()
+        failures = 0
+        try:
+            while not stopping.is_set():
+                try:
+                    sent = await self.relay_once()
+                    failures = 0
+                except Exception:
+                    failures += 1
+                    log.exception("outbox relay failed; retrying", extra={"attempt": failures})
+                    sent = 0
+                    await _sleep_or_stop(stopping, min(30.0, 0.5 * 2**failures))
+                    continue
+                if sent >= self.batch_size:
+                    continue
+                if self._on_backlog:
+                    try:
+                        self._on_backlog(await self.backlog())
+                    except Exception:
+                        log.debug("could not measure outbox backlog", exc_info=True)
+                self._wakeup.clear()
+                waiters = [asyncio.ensure_future(self._wakeup.wait()), asyncio.ensure_future(stopping.wait())]
+                _, pending = await asyncio.wait(waiters, timeout=self.poll_interval, return_when=asyncio.FIRST_COMPLETED)
+                for waiter in pending:
+                    waiter.cancel()
+        finally:
+            if listener is not None:
+                await _close_listener(listener)
+
+    async def _listen(self):  # type: ignore[no-untyped-def]
+        """A dedicated connection that LISTENs for writers' NOTIFY (None if unavailable)."""
+        try:
+            connection = await self.engine.raw_connection()
+            driver = connection.driver_connection
+            await driver.add_listener(notify_channel(self.schema), lambda *_: self._wakeup.set())
+            return connection
+        except Exception:
+            log.warning("outbox relay falls back to polling (LISTEN failed)", exc_info=True)
+            return None
+
+
+async def _close_listener(connection) -> None:  # type: ignore[no-untyped-def]
+    try:
+        connection.invalidate()
+    except Exception:
+        log.debug("closing listener connection failed", exc_info=True)
+
+
+async def _sleep_or_stop(stopping: asyncio.Event, seconds: float) -> None:
+    try:
+        await asyncio.wait_for(stopping.wait(), timeout=seconds)
+    except TimeoutError:
+        pass

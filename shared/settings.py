@@ -1,0 +1,86 @@
+"""Settings every service shares; each service subclasses with its own environment prefix.
+
+A variable with the service prefix (`REGISTRY_KAFKA_BOOTSTRAP_SERVERS`) wins over the same name
+with the project prefix (`HOCTAP_KAFKA_BOOTSTRAP_SERVERS`), so one export can point all four
+services at an external Kafka or PostgreSQL while each can still be set apart.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, EnvSettingsSource, PydanticBaseSettingsSource
+
+PLACEHOLDER_SECRETS = {"", "change-me", "changeme", "secret", "dev-only"}
+
+
+class BaseServiceSettings(BaseSettings):
+    service_name: str = "service"
+    environment: Literal["dev", "test", "prod"] = "dev"
+    http_host: str = "127.0.0.1"
+    http_port: int = Field(default=8080, ge=1, le=65535)
+    log_level: str = "INFO"
+
+    kafka_bootstrap_servers: str = "127.0.0.1:9092"
+    kafka_idempotent_producer: bool = Field(
+        default=True, description="Off for brokers without idempotent producers (Tansu 0.6)."
+    )
+    kafka_session_timeout_ms: int = 10_000
+    kafka_heartbeat_interval_ms: int = 3_000
+    topic_prefix: str = Field(
+        default="", description="Prepended to every catalogue topic (tests, shared clusters)."
+    )
+    consumer_group_prefix: str = "hoctap"
+    batch_max_records: int = Field(default=500, ge=1, le=10_000)
+    batch_timeout_ms: int = Field(default=100, ge=1)
+
+    database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5432/hoctap"
+    database_schema: str = ""
+    database_pool_size: int = 5
+
+    outbox_poll_interval_seconds: float = Field(default=0.5, gt=0)
+    outbox_batch_size: int = Field(default=1000, ge=1)
+
+    @field_validator("database_url")
+    @classmethod
+    def _asyncpg_driver(cls, url: str) -> str:
+        for plain in ("postgresql://", "postgres://"):
+            if url.startswith(plain):
+                return "postgresql+asyncpg://" + url[len(plain) :]
+        if not url.startswith("postgresql+asyncpg://"):
+            raise ValueError("database_url must be a postgresql:// URL")
+        return url
+
+    @model_validator(mode="after")
+    def _schema_defaults_to_service(self) -> BaseServiceSettings:
+        if not self.database_schema:
+            self.database_schema = self.service_name
+        if not self.database_schema.isidentifier():
+            raise ValueError(f"database_schema {self.database_schema!r} is not a plain identifier")
+        return self
+
+    @property
+    def consumer_group(self) -> str:
+        return f"{self.consumer_group_prefix}-{self.service_name}"
+
+    def topic(self, name: str) -> str:
+        """The physical topic name for a catalogue topic."""
+        return f"{self.topic_prefix}{name}"
+
+    def refuse_placeholder(self, name: str, value: str | None) -> None:
+        """Secrets have no defaults; a placeholder is refused outside dev."""
+        if self.environment != "dev" and (value is None or value.strip().lower() in PLACEHOLDER_SECRETS):
+            raise ValueError(f"{name} must be set to a real secret when environment={self.environment}")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        project_env = EnvSettingsSource(settings_cls, env_prefix="HOCTAP_", case_sensitive=False)
+        return init_settings, env_settings, project_env, file_secret_settings

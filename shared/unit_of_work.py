@@ -1,0 +1,66 @@
+"""The SQL unit of work: one connection, one transaction, rolled back unless committed.
+
+Services subclass it to add their repositories (`_bind`), all on the same connection, so the
+state change, the processed-event marks and the outbox rows commit or vanish together.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from types import TracebackType
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from .outbox import SqlOutbox
+
+_CLAIM = sa.text(
+    "insert into processed_event (source, event_id) "
+    "select * from unnest(cast(:sources as text[]), cast(:ids as text[])) "
+    "on conflict do nothing returning source, event_id"
+)
+
+
+class SqlInbox:
+    def __init__(self, connection: AsyncConnection) -> None:
+        self.connection = connection
+
+    async def claim(self, identities: Sequence[tuple[str, str]]) -> set[tuple[str, str]]:
+        if not identities:
+            return set()
+        rows = await self.connection.execute(
+            _CLAIM, {"sources": [s for s, _ in identities], "ids": [i for _, i in identities]}
+        )
+        return {(row.source, row.event_id) for row in rows}
+
+
+class SqlUnitOfWork:
+    def __init__(self, engine: AsyncEngine, outbox_table: sa.Table, channel: str) -> None:
+        self.engine = engine
+        self.outbox_table = outbox_table
+        self.channel = channel
+        self._committed = False
+
+    async def __aenter__(self) -> SqlUnitOfWork:
+        self.connection = await self.engine.connect()
+        await self.connection.begin()
+        self.inbox = SqlInbox(self.connection)
+        self.outbox = SqlOutbox(self.connection, self.outbox_table, self.channel)
+        self._bind(self.connection)
+        return self
+
+    def _bind(self, connection: AsyncConnection) -> None:
+        """Attach the service's repositories to the transaction's connection."""
+
+    async def commit(self) -> None:
+        await self.connection.commit()
+        self._committed = True
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        try:
+            if not self._committed:
+                await self.connection.rollback()
+        finally:
+            await self.connection.close()
