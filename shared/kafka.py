@@ -44,7 +44,7 @@ def subscribe(broker: KafkaBroker, settings: BaseServiceSettings, topic: TopicSp
 
     async def on_batch(body: Any, message: KafkaMessage) -> None:
         records = message.raw_message
-        await consumer(records if isinstance(records, tuple) else (records,))
+        await consumer(records if isinstance(records, (tuple, list)) else (records,))
 
     return broker.subscriber(
         settings.topic(topic.name),

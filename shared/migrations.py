@@ -21,6 +21,7 @@ from .settings import BaseServiceSettings
 def alembic_config(settings: BaseServiceSettings, migrations_dir: Path) -> Config:
     config = Config()
     config.set_main_option("script_location", str(migrations_dir))
+    config.set_main_option("path_separator", "os")
     config.set_main_option("version_locations", str(migrations_dir / "versions"))
     config.attributes["database_url"] = settings.database_url
     config.attributes["schema"] = settings.database_schema

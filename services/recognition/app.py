@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI, HTTPException
@@ -21,12 +22,19 @@ from .settings import RecognitionSettings
 VERSION = "0.1.0"
 
 
-def build_runtime(settings: RecognitionSettings, rule_book: RuleBook, **overrides: Any) -> ServiceRuntime:
+def build_runtime(
+    settings: RecognitionSettings,
+    rule_book: RuleBook,
+    *,
+    unit_of_work: Callable[[], Any] | None = None,
+    **overrides: Any,
+) -> ServiceRuntime:
+    """Recognition's consumer and relay; tests pass an in-memory `unit_of_work`."""
     runtime = ServiceRuntime(settings, OUTBOX, **overrides)
     runtime.consume(
         REGISTRY_HOUSEHOLDS,
         EvidenceHandler(rule_book),
-        lambda: RecognitionSqlUnitOfWork(runtime.engine, OUTBOX, runtime.channel),
+        unit_of_work or (lambda: RecognitionSqlUnitOfWork(runtime.engine, OUTBOX, runtime.channel)),
         accepted={FamilyEvidenceRecorded.TYPE: FamilyEvidenceRecorded},
     )
     runtime.publishes(RECOGNITION_DECISIONS)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI, HTTPException
@@ -17,12 +18,15 @@ from .settings import RegistrySettings
 VERSION = "0.1.0"
 
 
-def build_runtime(settings: RegistrySettings, **overrides: Any) -> ServiceRuntime:
+def build_runtime(
+    settings: RegistrySettings, *, unit_of_work: Callable[[], Any] | None = None, **overrides: Any
+) -> ServiceRuntime:
+    """The registry's consumers and relay; tests pass an in-memory `unit_of_work`."""
     runtime = ServiceRuntime(settings, OUTBOX, **overrides)
     runtime.consume(
         REGISTRY_INBOUND,
         apply_inbound_facts,
-        lambda: RegistrySqlUnitOfWork(runtime.engine, OUTBOX, runtime.channel),
+        unit_of_work or (lambda: RegistrySqlUnitOfWork(runtime.engine, OUTBOX, runtime.channel)),
     )
     runtime.publishes(REGISTRY_ADMINISTRATIVE_UNITS, REGISTRY_HOUSEHOLDS)
     return runtime

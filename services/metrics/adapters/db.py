@@ -322,3 +322,47 @@ async def read_cells(
 class MetricsSqlUnitOfWork(SqlUnitOfWork):
     def _bind(self, connection: AsyncConnection) -> None:
         self.store = SqlMetricsStore(connection)
+
+
+_FROM_SCRATCH = sa.text(
+    """
+    with years as (select title, year from assessment_year),
+    hamlet_cells as (
+        select y.title, y.year, m.hamlet_code, m.commune_code, m.province_code,
+               count(*) as total,
+               count(d.entity_id) as registered,
+               count(d.entity_id) filter (where d.granted) as recognised
+        from years y
+        join member m on m.title = y.title and m.from_year <= y.year
+                      and (m.until_year is null or m.until_year > y.year)
+        left join decision d on d.title = m.title and d.entity_id = m.entity_id and d.year = y.year
+        group by y.title, y.year, m.hamlet_code, m.commune_code, m.province_code
+    )
+    select title, year, 'hamlet' as level, hamlet_code as area_code, total, registered, recognised from hamlet_cells
+    union all
+    select title, year, 'commune', commune_code, sum(total), sum(registered), sum(recognised)
+      from hamlet_cells group by title, year, commune_code
+    union all
+    select title, year, 'province', province_code, sum(total), sum(registered), sum(recognised)
+      from hamlet_cells group by title, year, province_code
+    """
+)
+
+
+async def recount_from_scratch(connection: AsyncConnection) -> dict[CellKey, Counts]:
+    """Every cell recomputed from the base facts in one query (what `reconcile` compares to)."""
+    rows = await connection.execute(_FROM_SCRATCH)
+    return {
+        (Title(r.title), r.year, Level(r.level), r.area_code): Counts(int(r.total), int(r.registered), int(r.recognised))
+        for r in rows
+    }
+
+
+async def stored_counts(connection: AsyncConnection) -> dict[CellKey, Counts]:
+    """The incrementally kept cells, leaving out cells that fell to zero (a recount has no row for them)."""
+    rows = await connection.execute(sa.select(CELLS))
+    return {
+        cell.key: cell.counts
+        for cell in map(_cell, rows)
+        if cell.counts != Counts()
+    }

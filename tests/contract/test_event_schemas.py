@@ -1,0 +1,64 @@
+"""Each event's JSON Schema is pinned; changes must be additive (see README, "The contract").
+
+Regenerate after an intended, additive change: HOCTAP_UPDATE_SNAPSHOTS=1 make contract
+"""
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from shared.events.catalogue import TOPICS
+
+SNAPSHOTS = Path(__file__).parent / "schemas"
+EVENT_TYPES = sorted({cls for topic in TOPICS for cls in topic.event_types}, key=lambda c: c.TYPE)
+
+
+def breaking_changes(old: dict, new: dict, where: str = "") -> list[str]:  # type: ignore[type-arg]
+    """Removed properties, new required fields, changed types: what would break a consumer or producer."""
+    problems = []
+    old_props, new_props = old.get("properties", {}), new.get("properties", {})
+    for name in old_props:
+        if name not in new_props:
+            problems.append(f"{where}{name} was removed")
+        elif old_props[name].get("type") != new_props[name].get("type"):
+            problems.append(f"{where}{name} changed type")
+    for name in set(new.get("required", [])) - set(old.get("required", [])):
+        problems.append(f"{where}{name} became required")
+    for name, definition in old.get("$defs", {}).items():
+        if name in new.get("$defs", {}):
+            problems += breaking_changes(definition, new["$defs"][name], f"{name}.")
+    return problems
+
+
+@pytest.mark.parametrize("cls", EVENT_TYPES, ids=lambda c: c.TYPE)
+def test_the_schema_matches_its_snapshot(cls) -> None:  # type: ignore[no-untyped-def]
+    path = SNAPSHOTS / f"{cls.TYPE}.json"
+    schema = cls.model_json_schema()
+    if os.environ.get("HOCTAP_UPDATE_SNAPSHOTS") == "1" or not path.exists():
+        if path.exists():
+            assert not breaking_changes(json.loads(path.read_text()), schema), "not an additive change: add a v2 type"
+        path.write_text(json.dumps(schema, indent=2, ensure_ascii=False, sort_keys=True) + "\n", encoding="utf-8")
+    pinned = json.loads(path.read_text(encoding="utf-8"))
+    assert breaking_changes(pinned, schema) == [], "a breaking change needs a new versioned type and topic"
+    assert pinned == json.loads(json.dumps(schema, sort_keys=True)), f"schema of {cls.TYPE} changed: regenerate the snapshot"
+
+
+def test_every_type_name_carries_its_version() -> None:
+    for cls in EVENT_TYPES:
+        assert cls.TYPE.startswith("vn.hoctap.") and cls.TYPE.endswith(f".v{cls.SCHEMA_VERSION}")
+
+
+def test_an_event_round_trips_through_json() -> None:
+    from shared.events.inbound import FamilyEvidenceSubmitted
+    from shared.testing import family_evidence
+
+    event = FamilyEvidenceSubmitted(household_id="hh-1", year=2024, evidence=family_evidence())
+    assert FamilyEvidenceSubmitted.model_validate_json(event.model_dump_json()) == event
+
+
+def test_the_breaking_change_detector_notices_a_removed_field() -> None:
+    old = {"properties": {"a": {"type": "string"}, "b": {"type": "integer"}}, "required": ["a"]}
+    new = {"properties": {"a": {"type": "string"}, "c": {"type": "integer"}}, "required": ["a", "c"]}
+    assert breaking_changes(old, new) == ["b was removed", "c became required"]

@@ -1,0 +1,49 @@
+import uuid
+
+import pytest
+
+from services.registry.settings import RegistrySettings
+from shared.events.catalogue import REGISTRY_HOUSEHOLDS
+from shared.events.envelope import CloudEvent
+from shared.events.inbound import HouseholdRegistered
+from shared.outbox import Outgoing, encode
+from shared.testing import NOW
+
+
+def test_a_service_variable_wins_over_the_project_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HOCTAP_KAFKA_BOOTSTRAP_SERVERS", "shared:9092")
+    assert RegistrySettings().kafka_bootstrap_servers == "shared:9092"
+    monkeypatch.setenv("REGISTRY_KAFKA_BOOTSTRAP_SERVERS", "own:9092")
+    assert RegistrySettings().kafka_bootstrap_servers == "own:9092"
+
+
+def test_a_plain_postgres_url_gets_the_asyncpg_driver_and_the_schema_defaults_to_the_service() -> None:
+    settings = RegistrySettings(database_url="postgresql://u@db:5432/hoctap")
+    assert settings.database_url == "postgresql+asyncpg://u@db:5432/hoctap"
+    assert settings.database_schema == "registry"
+
+
+def test_a_non_postgres_url_is_refused() -> None:
+    with pytest.raises(ValueError, match="postgresql://"):
+        RegistrySettings(database_url="mysql://db/hoctap")
+
+
+def test_an_event_cannot_be_put_on_a_topic_that_does_not_carry_its_type() -> None:
+    data = HouseholdRegistered(household_id="hh-1", hamlet_code="29398-01", registered_on="2020-01-01")
+    with pytest.raises(TypeError, match="not an event type of topic"):
+        encode(Outgoing(REGISTRY_HOUSEHOLDS, "hh-1", data), source="/hoctap/registry", now=NOW)
+
+
+def test_a_seeded_event_id_is_the_same_every_time() -> None:
+    from shared.events.registry import HouseholdChanged
+
+    data = HouseholdChanged(
+        household_id="hh-1", hamlet_code="29398-01", commune_code="29398", province_code="84", registered_on="2020-01-01", version=1
+    )
+    first = encode(Outgoing(REGISTRY_HOUSEHOLDS, "hh-1", data, id_seed="seed"), source="/hoctap/registry", now=NOW)
+    second = encode(Outgoing(REGISTRY_HOUSEHOLDS, "hh-1", data, id_seed="seed"), source="/hoctap/registry", now=NOW)
+    envelope = CloudEvent.from_headers(first.headers)
+    assert first == second
+    assert first.key == b"hh-1" and envelope.subject == "hh-1"
+    assert envelope.type == HouseholdChanged.TYPE and envelope.source == "/hoctap/registry"
+    assert uuid.UUID(envelope.id)
