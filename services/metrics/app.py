@@ -10,9 +10,12 @@ from shared.events.catalogue import (
     METRICS_INDICATORS,
     RECOGNITION_DECISIONS,
     REGISTRY_ADMINISTRATIVE_UNITS,
+    REGISTRY_CITIZENS,
+    REGISTRY_CLANS,
     REGISTRY_HOUSEHOLDS,
+    REGISTRY_UNITS,
 )
-from shared.events.registry import HouseholdChanged
+from shared.events.registry import AdministrativeUnitChanged, HouseholdChanged
 from shared.events.vocabulary import Level, Title
 from shared.http import service_app
 from shared.runtime import ServiceRuntime
@@ -32,10 +35,17 @@ def build_runtime(settings: MetricsSettings, **overrides: Any) -> ServiceRuntime
     def unit_of_work() -> MetricsSqlUnitOfWork:
         return MetricsSqlUnitOfWork(runtime.engine, OUTBOX, runtime.channel)
 
-    runtime.consume(REGISTRY_ADMINISTRATIVE_UNITS, on_administrative_units, unit_of_work)
     runtime.consume(
-        REGISTRY_HOUSEHOLDS, on_households, unit_of_work, accepted={HouseholdChanged.TYPE: HouseholdChanged}
+        REGISTRY_ADMINISTRATIVE_UNITS,
+        on_administrative_units,
+        unit_of_work,
+        accepted=REGISTRY_ADMINISTRATIVE_UNITS.accepting(AdministrativeUnitChanged),
     )
+    runtime.consume(
+        REGISTRY_HOUSEHOLDS, on_households, unit_of_work, accepted=REGISTRY_HOUSEHOLDS.accepting(HouseholdChanged)
+    )
+    for topic in (REGISTRY_CITIZENS, REGISTRY_CLANS, REGISTRY_UNITS):
+        runtime.consume(topic, on_households, unit_of_work, accepted={})
     runtime.consume(RECOGNITION_DECISIONS, on_decisions, unit_of_work)
     runtime.publishes(METRICS_INDICATORS)
     return runtime

@@ -12,7 +12,9 @@ from shared.events.catalogue import METRICS_INDICATORS
 from shared.http import service_app
 from shared.runtime import ServiceRuntime
 
-from .adapters.config_files import load_directory, load_programme
+from shared.programme import load_programme
+
+from .adapters.config_files import load_directory
 from .adapters.db import ALERTS, OUTBOX, NotificationsSqlUnitOfWork
 from .adapters.smtp import SmtpMailer
 from .handlers import Deliverer, GrowthEvaluator, NotificationMetrics, on_indicators
@@ -26,7 +28,7 @@ def build_app(settings: NotificationsSettings | None = None, *, mailer: Mailer |
     settings = settings or NotificationsSettings()
     if settings.smtp_username:
         settings.refuse_placeholder("smtp_password", settings.smtp_password)
-    programme = load_programme(settings.targets_file)
+    programme = load_programme(settings.programme_file)
     directory = load_directory(settings.agencies_file)
     runtime = ServiceRuntime(settings, OUTBOX, **overrides)
     metrics = NotificationMetrics(runtime.registry)

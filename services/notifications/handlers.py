@@ -22,7 +22,7 @@ from .adapters.db import ALERTS, INDICATORS
 from .adapters.smtp import PermanentFailure, TemporaryFailure
 from .domain.agencies import Directory
 from .domain.messages import Email, growth_missed_email
-from .domain.targets import Programme
+from shared.programme import Programme
 from .domain.verdicts import Figures, Verdict, assess_growth
 from .ports import Mailer
 

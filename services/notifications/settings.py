@@ -5,6 +5,7 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
+from shared.programme import DEFAULT_PROGRAMME
 from shared.settings import BaseServiceSettings
 
 CONFIG = Path(__file__).resolve().parent / "config"
@@ -29,7 +30,7 @@ class NotificationsSettings(BaseServiceSettings):
     max_attempts: int = Field(default=12, ge=1)
 
     agencies_file: Path = CONFIG / "agencies.example.yaml"
-    targets_file: Path = CONFIG / "targets.tra-vinh-2024-2030.yaml"
+    programme_file: Path = DEFAULT_PROGRAMME
     reporting_cutoff: str = Field(default="12-15", description="MM-DD: the yearly reporting cut-off.")
     timezone: str = "Asia/Ho_Chi_Minh"
     settle_seconds: float = Field(

@@ -7,7 +7,7 @@ from typing import Any
 
 from fastapi import FastAPI, HTTPException
 
-from shared.events.catalogue import RECOGNITION_DECISIONS, REGISTRY_HOUSEHOLDS
+from shared.events.catalogue import RECOGNITION_DECISIONS, REGISTRY_ENTITY_TOPICS, REGISTRY_HOUSEHOLDS
 from shared.events.registry import FamilyEvidenceRecorded
 from shared.events.vocabulary import Title
 from shared.http import service_app
@@ -31,12 +31,10 @@ def build_runtime(
 ) -> ServiceRuntime:
     """Recognition's consumer and relay; tests pass an in-memory `unit_of_work`."""
     runtime = ServiceRuntime(settings, OUTBOX, **overrides)
-    runtime.consume(
-        REGISTRY_HOUSEHOLDS,
-        EvidenceHandler(rule_book),
-        unit_of_work or (lambda: RecognitionSqlUnitOfWork(runtime.engine, OUTBOX, runtime.channel)),
-        accepted={FamilyEvidenceRecorded.TYPE: FamilyEvidenceRecorded},
-    )
+    uow = unit_of_work or (lambda: RecognitionSqlUnitOfWork(runtime.engine, OUTBOX, runtime.channel))
+    for topic in REGISTRY_ENTITY_TOPICS:
+        handled = (FamilyEvidenceRecorded,) if topic is REGISTRY_HOUSEHOLDS else ()
+        runtime.consume(topic, EvidenceHandler(rule_book), uow, accepted=topic.accepting(*handled))
     runtime.publishes(RECOGNITION_DECISIONS)
     return runtime
 

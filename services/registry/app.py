@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import FastAPI, HTTPException
 
 from shared.events.catalogue import REGISTRY_ADMINISTRATIVE_UNITS, REGISTRY_HOUSEHOLDS, REGISTRY_INBOUND
+from shared.events.inbound import AdministrativeUnitRegistered, FamilyEvidenceSubmitted, HouseholdRegistered
 from shared.http import service_app
 from shared.runtime import ServiceRuntime
 
@@ -27,6 +28,7 @@ def build_runtime(
         REGISTRY_INBOUND,
         apply_inbound_facts,
         unit_of_work or (lambda: RegistrySqlUnitOfWork(runtime.engine, OUTBOX, runtime.channel)),
+        accepted=REGISTRY_INBOUND.accepting(AdministrativeUnitRegistered, HouseholdRegistered, FamilyEvidenceSubmitted),
     )
     runtime.publishes(REGISTRY_ADMINISTRATIVE_UNITS, REGISTRY_HOUSEHOLDS)
     return runtime

@@ -12,7 +12,20 @@ from .base import EventData
 from .inbound import INBOUND_TYPES
 from .metrics import IndicatorChanged
 from .recognition import TitleDecided
-from .registry import AdministrativeUnitChanged, FamilyEvidenceRecorded, HouseholdChanged
+from .registry import (
+    AdministrativeUnitChanged,
+    CitizenChanged,
+    CitizenEvidenceRecorded,
+    ClanChanged,
+    ClanEvidenceRecorded,
+    CommunityEvidenceRecorded,
+    FamilyEvidenceRecorded,
+    HouseholdChanged,
+    InboundRejected,
+    TitleRegistrationChanged,
+    UnitChanged,
+    UnitEvidenceRecorded,
+)
 
 GOVERNMENT_SYSTEMS = "government systems"
 SERVICES = ("registry", "recognition", "metrics", "notifications")
@@ -34,52 +47,96 @@ class TopicSpec:
     def types_by_name(self) -> dict[str, type[EventData]]:
         return {cls.TYPE: cls for cls in self.event_types}
 
+    def accepting(self, *classes: type[EventData]) -> dict[str, type[EventData]]:
+        """The subset of this topic's types a consumer handles (the rest it skips)."""
+        unknown = [c.__name__ for c in classes if c not in self.event_types]
+        if unknown:
+            raise ValueError(f"{self.name} carries no {', '.join(unknown)}")
+        return {cls.TYPE: cls for cls in classes}
+
 
 REGISTRY_INBOUND = TopicSpec(
     name="registry.inbound.v1",
-    key="the entity the fact is about (household id, area code)",
+    key="the entity the fact is about (household, citizen, clan or unit id, or area code)",
     producer=GOVERNMENT_SYSTEMS,
     consumers=("registry",),
-    partitions=6,
+    partitions=12,
     event_types=INBOUND_TYPES,
     description="Facts other government systems publish to the registry.",
+    retention_ms=4 * WEEK_MS,
+)
+REGISTRY_REJECTIONS = TopicSpec(
+    name="registry.inbound-rejected.v1",
+    key="the publisher's event id (ce_id)",
+    producer="registry",
+    consumers=(GOVERNMENT_SYSTEMS,),
+    partitions=3,
+    event_types=(InboundRejected,),
+    description="Every inbound fact the registry refused, with the reason, for its publisher.",
     retention_ms=4 * WEEK_MS,
 )
 REGISTRY_ADMINISTRATIVE_UNITS = TopicSpec(
     name="registry.administrative-unit.v1",
     key="area code",
     producer="registry",
-    consumers=("metrics",),
-    partitions=1,
-    event_types=(AdministrativeUnitChanged,),
-    description="Snapshots of provinces, districts, communes and hamlets.",
+    consumers=("recognition", "metrics"),
+    partitions=3,
+    event_types=(AdministrativeUnitChanged, CommunityEvidenceRecorded, TitleRegistrationChanged),
+    description="Provinces, districts, communes and hamlets with their history; hamlets' community evidence.",
 )
 REGISTRY_HOUSEHOLDS = TopicSpec(
     name="registry.household.v1",
     key="household id",
     producer="registry",
     consumers=("recognition", "metrics"),
-    partitions=6,
-    event_types=(HouseholdChanged, FamilyEvidenceRecorded),
-    description="Household snapshots and their yearly Learning Family evidence.",
+    partitions=12,
+    event_types=(HouseholdChanged, FamilyEvidenceRecorded, TitleRegistrationChanged),
+    description="Household snapshots, their yearly Learning Family evidence and registrations.",
+)
+REGISTRY_CITIZENS = TopicSpec(
+    name="registry.citizen.v1",
+    key="citizen id",
+    producer="registry",
+    consumers=("recognition", "metrics"),
+    partitions=12,
+    event_types=(CitizenChanged, CitizenEvidenceRecorded, TitleRegistrationChanged),
+    description="Citizen snapshots (never a national ID), Learning Citizen evidence and registrations.",
+)
+REGISTRY_CLANS = TopicSpec(
+    name="registry.clan.v1",
+    key="clan id",
+    producer="registry",
+    consumers=("recognition", "metrics"),
+    partitions=3,
+    event_types=(ClanChanged, ClanEvidenceRecorded, TitleRegistrationChanged),
+    description="Clan snapshots, their yearly evidence and registrations.",
+)
+REGISTRY_UNITS = TopicSpec(
+    name="registry.unit.v1",
+    key="unit id",
+    producer="registry",
+    consumers=("recognition", "metrics"),
+    partitions=3,
+    event_types=(UnitChanged, UnitEvidenceRecorded, TitleRegistrationChanged),
+    description="Learning-unit snapshots, their yearly evidence and registrations.",
 )
 RECOGNITION_DECISIONS = TopicSpec(
     name="recognition.decision.v1",
     key="entity id",
     producer="recognition",
     consumers=("metrics",),
-    partitions=6,
+    partitions=12,
     event_types=(TitleDecided,),
-    description="Title decisions with their scores and rule version, emitted when they change.",
+    description="Title decisions with their scores, facts and rule version, emitted when they change.",
 )
 METRICS_INDICATORS = TopicSpec(
     name="metrics.indicator.v1",
     key="area code",
     producer="metrics",
     consumers=("notifications",),
-    partitions=3,
+    partitions=6,
     event_types=(IndicatorChanged,),
-    description="Indicator cells (title x year x area) whenever their figures change.",
+    description="Indicator cells (title x year x hierarchy x area) whenever their figures change.",
 )
 
 
@@ -99,10 +156,18 @@ def dead_letter_topic(service: str) -> TopicSpec:
 
 DEAD_LETTERS = {service: dead_letter_topic(service) for service in SERVICES}
 
-TOPICS: tuple[TopicSpec, ...] = (
-    REGISTRY_INBOUND,
+REGISTRY_ENTITY_TOPICS: tuple[TopicSpec, ...] = (
     REGISTRY_ADMINISTRATIVE_UNITS,
     REGISTRY_HOUSEHOLDS,
+    REGISTRY_CITIZENS,
+    REGISTRY_CLANS,
+    REGISTRY_UNITS,
+)
+
+TOPICS: tuple[TopicSpec, ...] = (
+    REGISTRY_INBOUND,
+    REGISTRY_REJECTIONS,
+    *REGISTRY_ENTITY_TOPICS,
     RECOGNITION_DECISIONS,
     METRICS_INDICATORS,
     *DEAD_LETTERS.values(),

@@ -17,7 +17,7 @@ class ItemScore(ValueData):
     points: float
     max_points: float
     met: bool
-    observed: float | bool | None = Field(description="The value the item read from the evidence.")
+    observed: float | bool | None = Field(description="The value the item read from the facts.")
     required: float | bool | None = Field(description="The value that earns the full points.")
 
 
@@ -33,10 +33,12 @@ class CriterionScore(ValueData):
 
 
 class TitleDecided(EventData):
-    """The decision for one entity, title and year under one rule set (key: entity id).
+    """The decision for one entity, title and year under one rule-set version (key: entity id).
 
     Emitted when the decision first exists and again only when it changes; `revision` grows each
-    time, so consumers keep the highest.
+    time within the (entity, title, year, rule version) series, so consumers keep the highest. A
+    new rule version for a year starts a new series; earlier series are never rewritten. Consumers
+    count, per entity and year, the series with the latest `rule_effective_from`.
     """
 
     TYPE = event_type("recognition", "title-decided")
@@ -45,12 +47,17 @@ class TitleDecided(EventData):
     entity_kind: str = Field(description="household, clan, hamlet, unit or citizen")
     entity_id: EntityId
     year: AssessmentYear
+    assessable: bool = Field(default=True, description="False when facts the rules read are missing.")
+    missing_facts: tuple[str, ...] = ()
     granted: bool
     total_points: float
     max_points: float
     threshold: float
     criteria: tuple[CriterionScore, ...]
     unmet: tuple[str, ...] = Field(description="Plain-language reasons the title was not granted.")
+    facts: dict[str, float | bool | None] = Field(
+        default_factory=dict, description="Every fact the rules read, including those derived from other decisions."
+    )
     rule_set_id: str
     rule_version: str
     rule_effective_from: date

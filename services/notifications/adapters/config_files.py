@@ -1,4 +1,4 @@
-"""Loads the agency directory and the targets programme from YAML files."""
+"""Loads the agency directory from YAML (the programme comes from shared.programme)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ from pathlib import Path
 import yaml
 
 from ..domain.agencies import Directory, parse_directory
-from ..domain.targets import Programme, parse_programme
 
 
 def _read(path: Path) -> object:
@@ -21,7 +20,3 @@ def _read(path: Path) -> object:
 
 def load_directory(path: Path) -> Directory:
     return parse_directory(_read(path), str(path))
-
-
-def load_programme(path: Path) -> Programme:
-    return parse_programme(_read(path), str(path))

@@ -8,7 +8,7 @@ from enum import StrEnum
 
 from shared.events.vocabulary import Level, Title
 
-from .targets import Target
+from shared.programme import Target
 
 
 class Verdict(StrEnum):

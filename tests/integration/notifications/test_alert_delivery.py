@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from aiosmtpd.controller import Controller
 from prometheus_client import CollectorRegistry
 
-from services.notifications.adapters.config_files import load_programme
+from shared.programme import load_programme
 from services.notifications.adapters.db import ALERTS, OUTBOX, NotificationsSqlUnitOfWork
 from services.notifications.adapters.smtp import SmtpMailer
 from services.notifications.domain.agencies import parse_directory
@@ -59,7 +59,7 @@ async def setup(make_settings, smtp_port: int, clock: Clock, *figures: Indicator
         await uow.commit()
     metrics = NotificationMetrics(CollectorRegistry())
     evaluator = GrowthEvaluator(
-        engine, programme=load_programme(settings.targets_file), directory=DIRECTORY, metrics=metrics,
+        engine, programme=load_programme(settings.programme_file), directory=DIRECTORY, metrics=metrics,
         cutoff="12-15", zone="Asia/Ho_Chi_Minh", settle=timedelta(seconds=60), interval=1, message_domain="hoctap.test", clock=clock,
     )
     deliverer = Deliverer(engine, SmtpMailer(settings), metrics=metrics, interval=1, per_minute=600, max_attempts=5, clock=clock)

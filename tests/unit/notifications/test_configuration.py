@@ -1,8 +1,9 @@
 import pytest
 
-from services.notifications.adapters.config_files import load_directory, load_programme
+from services.notifications.adapters.config_files import load_directory
+from shared.programme import load_programme
 from services.notifications.domain.agencies import parse_directory
-from services.notifications.domain.targets import parse_programme
+from shared.programme import parse_programme
 from services.notifications.settings import NotificationsSettings
 from shared.events.vocabulary import Title
 
@@ -15,7 +16,7 @@ def directory(**agency: object) -> dict:  # type: ignore[type-arg]
 
 def test_the_shipped_programme_and_example_directory_load() -> None:
     settings = NotificationsSettings()
-    programme = load_programme(settings.targets_file)
+    programme = load_programme(settings.programme_file)
     assert programme.target(Title.LEARNING_FAMILY).growth_min_points == 3.0  # type: ignore[union-attr]
     assert programme.target(Title.LEARNING_UNIT).hold_at_least_percent == 90  # type: ignore[union-attr]
     assert load_directory(settings.agencies_file).for_area("84") is not None

@@ -1,7 +1,7 @@
 from services.notifications.adapters.smtp import build_message
 from services.notifications.domain.agencies import Agency
 from services.notifications.domain.messages import growth_missed_email, message_id
-from services.notifications.domain.targets import Target
+from shared.programme import Target
 from services.notifications.domain.verdicts import Figures, assess_growth
 from shared.events.vocabulary import Level, Title
 from shared.testing import parse_email

@@ -1,6 +1,6 @@
 from datetime import UTC, datetime
 
-from services.notifications.domain.targets import Target
+from shared.programme import Target
 from services.notifications.domain.verdicts import Figures, Verdict, assess_growth
 from services.notifications.handlers import cutoff_passed
 from shared.events.vocabulary import Level, Title

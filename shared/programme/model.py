@@ -1,4 +1,4 @@
-"""Growth targets as data (YAML per programme): the yearly growth band and the 2030 goal per title."""
+"""Growth targets as data (YAML per programme): the yearly growth band and the goal per title."""
 
 from __future__ import annotations
 
