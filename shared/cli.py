@@ -4,11 +4,21 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from .logging import configure_logging
 from .settings import BaseServiceSettings
+
+
+@dataclass(frozen=True)
+class Command:
+    """A service-specific command: its help, how to declare its arguments, and what it runs."""
+
+    help: str
+    run: Callable[[Any, argparse.Namespace], int]
+    arguments: Callable[[argparse.ArgumentParser], None] = lambda parser: None
 
 
 def run_service_cli(
@@ -18,14 +28,15 @@ def run_service_cli(
     app_factory: Callable[[Any], Any],
     migrations_dir: Path,
     argv: list[str] | None = None,
-    extra_commands: dict[str, tuple[str, Callable[[BaseServiceSettings, argparse.Namespace], int]]] | None = None,
+    extra_commands: dict[str, Command | tuple[str, Callable[[Any, argparse.Namespace], int]]] | None = None,
 ) -> int:
+    extra = {name: c if isinstance(c, Command) else Command(c[0], c[1]) for name, c in (extra_commands or {}).items()}
     parser = argparse.ArgumentParser(prog=f"python -m services.{service}")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("serve", help="run the service (HTTP, consumers, outbox relay)")
     commands.add_parser("migrate", help="bring the service's database schema up to date")
-    for name, (help_text, _) in (extra_commands or {}).items():
-        commands.add_parser(name, help=help_text)
+    for name, command in extra.items():
+        command.arguments(commands.add_parser(name, help=command.help))
     args = parser.parse_args(argv)
     settings = settings_factory()
     configure_logging(service, settings.log_level)
@@ -47,5 +58,4 @@ def run_service_cli(
             timeout_graceful_shutdown=30,
         )
         return 0
-    _, command = (extra_commands or {})[args.command]
-    return command(settings, args)
+    return extra[args.command].run(settings, args)

@@ -180,10 +180,14 @@ def describe_validation_error(cls: type[EventData], error: ValidationError, limi
     return f"{cls.__name__}: " + "; ".join(parts) + suffix
 
 
-def dead_letter_record(letter: DeadLetter, *, service: str, now: datetime) -> OutboxRecord:
-    """The original record, unchanged, plus headers that say why and where it came from."""
+def dead_letter_record(
+    letter: DeadLetter, *, service: str, now: datetime, redact: Callable[[bytes], bytes] | None = None
+) -> OutboxRecord:
+    """The original record, unchanged (but for `redact`), plus headers that say why and where it came from."""
     delivery = letter.delivery
     value = delivery.value
+    if value is not None and redact is not None:
+        value = redact(value)
     extra: list[tuple[str, bytes]] = []
     if value is not None and len(value) > MAX_VALUE_BYTES:
         extra.append((DLQ_HEADER_PREFIX + "value_truncated_from", str(len(value)).encode()))
@@ -218,7 +222,11 @@ class BatchConsumer:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         on_committed: Callable[[], None] | None = None,
         max_backoff_seconds: float = 30.0,
+        redact: Callable[[bytes], bytes] | None = None,
+        on_rejection: Callable[[DeadLetter], list[Outgoing]] | None = None,
     ) -> None:
+        """`redact` cleans a dead letter's value (e.g. personal identifiers); `on_rejection` adds
+        events for every dead letter (e.g. a rejection notice to the publisher)."""
         self.service = service
         self.topic = topic
         self.accepted = dict(accepted)
@@ -230,6 +238,8 @@ class BatchConsumer:
         self.on_committed = on_committed
         self.source = f"/hoctap/{service}"
         self.max_backoff_seconds = max_backoff_seconds
+        self.redact = redact
+        self.on_rejection = on_rejection
         self._failures = 0
 
     async def __call__(self, records: Sequence[Any]) -> None:
@@ -280,7 +290,7 @@ class BatchConsumer:
         now = self.clock()
         async with self.unit_of_work() as uow:
             if await uow.inbox.claim([letter.identity]):
-                await uow.outbox.add([dead_letter_record(letter, service=self.service, now=now)])
+                await uow.outbox.add(self._letter_records([letter], now))
             await uow.commit()
         self._count_dead_letters([letter])
 
@@ -301,7 +311,7 @@ class BatchConsumer:
             outcome = await self.handler(received, uow, now) if received else Outcome()
             letters.extend(outcome.dead_letters)
             records = [encode(event, source=self.source, now=now) for event in outcome.events]
-            records += [dead_letter_record(letter, service=self.service, now=now) for letter in letters]
+            records += self._letter_records(letters, now)
             await uow.outbox.add(records)
             await uow.commit()
         duplicates = len(candidates) - len(received) - (len(letters) - len(outcome.dead_letters))
@@ -313,6 +323,13 @@ class BatchConsumer:
         self._count_dead_letters(letters)
         if self.on_committed and (received or letters):
             self.on_committed()
+
+    def _letter_records(self, letters: list[DeadLetter], now: datetime) -> list[OutboxRecord]:
+        records = [dead_letter_record(letter, service=self.service, now=now, redact=self.redact) for letter in letters]
+        if self.on_rejection is not None:
+            for letter in letters:
+                records += [encode(event, source=self.source, now=now) for event in self.on_rejection(letter)]
+        return records
 
     def _count_dead_letters(self, letters: list[DeadLetter]) -> None:
         for letter in letters:

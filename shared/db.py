@@ -51,6 +51,9 @@ _TRANSIENT_SQLSTATES = {
     "57P02",  # crash_shutdown
     "57P03",  # cannot_connect_now
     "53300",  # too_many_connections
+    "42P01",  # undefined_table: the service started before its migration ran
+    "42703",  # undefined_column: likewise
+    "3F000",  # invalid_schema_name: likewise
 }
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import ssl
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -11,6 +12,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 from faststream.kafka import KafkaBroker, KafkaMessage
 from faststream.middlewares import AckPolicy
+from faststream.security import BaseSecurity, SASLPlaintext, SASLScram256, SASLScram512
 
 from .consumer import BatchConsumer
 from .events.catalogue import TopicSpec
@@ -20,9 +22,27 @@ from .settings import BaseServiceSettings
 log = logging.getLogger(__name__)
 
 
+def security(settings: BaseServiceSettings) -> BaseSecurity | None:
+    """FastStream security for the configured protocol (SASL/SCRAM or PLAIN, optionally over TLS)."""
+    protocol = settings.kafka_security_protocol
+    if protocol == "PLAINTEXT":
+        return None
+    context = ssl.create_default_context(cafile=settings.kafka_ssl_cafile) if protocol.endswith("SSL") else None
+    if protocol == "SSL":
+        return BaseSecurity(ssl_context=context)
+    classes = {"PLAIN": SASLPlaintext, "SCRAM-SHA-256": SASLScram256, "SCRAM-SHA-512": SASLScram512}
+    return classes[settings.kafka_sasl_mechanism](
+        username=settings.kafka_username or "",
+        password=settings.kafka_password or "",
+        ssl_context=context,
+        use_ssl=context is not None,
+    )
+
+
 def create_broker(settings: BaseServiceSettings) -> KafkaBroker:
     return KafkaBroker(
         settings.kafka_bootstrap_servers,
+        security=security(settings),
         client_id=f"hoctap-{settings.service_name}",
         acks="all",
         enable_idempotence=settings.kafka_idempotent_producer,

@@ -192,16 +192,12 @@ class OutboxRelay:
                 except Exception:
                     failures += 1
                     log.exception("outbox relay failed; retrying", extra={"attempt": failures})
-                    sent = 0
+                    await self._report_backlog()  # keeps the backlog gauge true during an outage
                     await _sleep_or_stop(stopping, min(30.0, 0.5 * 2**failures))
                     continue
                 if sent >= self.batch_size:
                     continue
-                if self._on_backlog:
-                    try:
-                        self._on_backlog(await self.backlog())
-                    except Exception:
-                        log.debug("could not measure outbox backlog", exc_info=True)
+                await self._report_backlog()
                 self._wakeup.clear()
                 waiters = [asyncio.ensure_future(self._wakeup.wait()), asyncio.ensure_future(stopping.wait())]
                 _, pending = await asyncio.wait(waiters, timeout=self.poll_interval, return_when=asyncio.FIRST_COMPLETED)
@@ -210,6 +206,13 @@ class OutboxRelay:
         finally:
             if listener is not None:
                 await _close_listener(listener)
+
+    async def _report_backlog(self) -> None:
+        if self._on_backlog:
+            try:
+                self._on_backlog(await self.backlog())
+            except Exception:
+                log.debug("could not measure outbox backlog", exc_info=True)
 
     async def _listen(self):  # type: ignore[no-untyped-def]
         """A dedicated connection that LISTENs for writers' NOTIFY (None if unavailable)."""

@@ -80,6 +80,7 @@ class ServiceRuntime:
         *,
         accepted: Mapping[str, type[EventData]] | None = None,
         on_committed: Callable[[], None] | None = None,
+        **consumer_options: Any,
     ) -> BatchConsumer:
         """Subscribe `handler` to a catalogue topic; types of the topic not accepted are skipped."""
         accepted_types = dict(accepted) if accepted is not None else topic.types_by_name()
@@ -93,6 +94,7 @@ class ServiceRuntime:
             metrics=self.metrics,
             clock=self.clock,
             on_committed=lambda: (self.relay.wake(), on_committed() if on_committed else None),
+            **consumer_options,
         )
         self.consumers.append(consumer)
         self.subscribers.append((topic.name, subscribe(self.broker, self.settings, topic, consumer)))

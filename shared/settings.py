@@ -26,6 +26,11 @@ class BaseServiceSettings(BaseSettings):
     kafka_idempotent_producer: bool = Field(
         default=True, description="Off for brokers without idempotent producers (Tansu 0.6)."
     )
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    kafka_sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] = "SCRAM-SHA-512"
+    kafka_username: str | None = None
+    kafka_password: str | None = None
+    kafka_ssl_cafile: str | None = Field(default=None, description="CA bundle for SSL / SASL_SSL.")
     kafka_session_timeout_ms: int = 10_000
     kafka_heartbeat_interval_ms: int = 3_000
     topic_prefix: str = Field(
@@ -58,6 +63,12 @@ class BaseServiceSettings(BaseSettings):
             self.database_schema = self.service_name
         if not self.database_schema.isidentifier():
             raise ValueError(f"database_schema {self.database_schema!r} is not a plain identifier")
+        return self
+
+    @model_validator(mode="after")
+    def _kafka_credentials(self) -> BaseServiceSettings:
+        if self.kafka_security_protocol.startswith("SASL") and not (self.kafka_username and self.kafka_password):
+            raise ValueError("kafka_username and kafka_password are needed for SASL")
         return self
 
     @property

@@ -1,4 +1,4 @@
-"""`python -m services.registry serve|migrate`."""
+"""`python -m services.registry serve|migrate|import-areas|import-hamlets|resync`."""
 
 import sys
 from pathlib import Path
@@ -6,6 +6,7 @@ from pathlib import Path
 from shared.cli import run_service_cli
 
 from .app import build_app
+from .cli import COMMANDS
 from .settings import RegistrySettings
 
 if __name__ == "__main__":
@@ -15,5 +16,6 @@ if __name__ == "__main__":
             settings_factory=RegistrySettings,
             app_factory=build_app,
             migrations_dir=Path(__file__).parent / "migrations",
+            extra_commands=COMMANDS,
         )
     )

@@ -63,6 +63,8 @@ def run(args: argparse.Namespace) -> int:
 
         demo = Demo.load()
         agencies = demo.write_agencies(VAR / "demo" / "agencies.yaml")
+        token = _secret(VAR / "demo" / "registry-token")
+        publishers = demo.write_publishers(VAR / "demo" / "publishers.yaml", token)
         env = service_environment(
             database_url=database_url,
             bootstrap=broker.bootstrap,
@@ -70,6 +72,8 @@ def run(args: argparse.Namespace) -> int:
             smtp_port=smtp_port,
             extra={
                 "HOCTAP_ENVIRONMENT": "dev",
+                "REGISTRY_PUBLISHERS_FILE": str(publishers),
+                "REGISTRY_NATIONAL_ID_KEY": _secret(VAR / "demo" / "national-id.key"),
                 "NOTIFICATIONS_AGENCIES_FILE": str(agencies),
                 "NOTIFICATIONS_SETTLE_SECONDS": "5",
                 "NOTIFICATIONS_EVALUATE_INTERVAL_SECONDS": "2",
@@ -93,6 +97,7 @@ def run(args: argparse.Namespace) -> int:
             f"  indicators    http://127.0.0.1:{DEFAULT_PORTS['metrics']}/v1/indicators\n"
             f"  alerts        http://127.0.0.1:{DEFAULT_PORTS['notifications']}/v1/alerts\n"
             f"  API docs      http://127.0.0.1:8081/docs ... :8084/docs\n"
+            f"  registry API  Authorization: Bearer {token}\n"
             f"  e-mails       {mail}/\n"
             f"  logs          {logs}/\n"
             f"  PostgreSQL    {database_url}   Kafka ({broker.name}) {broker.bootstrap}\n"
@@ -117,12 +122,25 @@ def run(args: argparse.Namespace) -> int:
         print("stopped: no process of hoctap is left running.", flush=True)
 
 
+def _secret(path: Path) -> str:
+    """A random secret kept in var/ so it survives restarts (the HMAC of national IDs must)."""
+    import secrets
+
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(24), encoding="utf-8")
+        path.chmod(0o600)
+    return path.read_text(encoding="utf-8").strip()
+
+
 def load_demo(demo: Demo, services: ServiceGroup, bootstrap: str) -> None:
     print("loading the demo province through registry.inbound.v1:", flush=True)
     asyncio.run(publish(bootstrap, inbound_records(demo.area_facts()), progress=progress_bar("administrative units")))
     last_hamlet = demo.hamlet_codes()[-1]
+    token = _secret(VAR / "demo" / "registry-token")
     wait_until(
-        lambda: httpx.get(f"{services.url('registry')}/v1/administrative-units/{last_hamlet}").status_code == 200,
+        lambda: httpx.get(f"{services.url('registry')}/v1/administrative-units/{last_hamlet}",
+                          headers={"Authorization": f"Bearer {token}"}).status_code == 200,
         60,
         "the registry to record the hierarchy",
     )

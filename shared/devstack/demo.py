@@ -105,6 +105,24 @@ class Demo:
         agencies += [{**c["agency"], "language": "vi", "areas": [c["code"]]} for c in self.communes]
         return {"agencies": agencies}
 
+    def write_publishers(self, path: Path, token: str) -> Path:
+        """The registry's publishers file for the demo: the demo source and an HTTP token, province-wide."""
+        import hashlib
+
+        document = {
+            "publishers": [
+                {
+                    "name": "demo-province",
+                    "sources": [SOURCE],
+                    "areas": ["*"],
+                    "token_sha256": hashlib.sha256(token.encode()).hexdigest(),
+                }
+            ]
+        }
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
+        return path
+
     def write_agencies(self, path: Path) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(yaml.safe_dump(self.agencies_document(), allow_unicode=True, sort_keys=False), encoding="utf-8")

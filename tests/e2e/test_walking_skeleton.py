@@ -37,6 +37,8 @@ def system(infrastructure, topic_prefix: str, tmp_path: Path):  # type: ignore[n
     suffix = random_id("e")
     extra = {f"{s.upper()}_DATABASE_SCHEMA": f"{s}_{suffix}" for s in SERVICES}
     extra |= {
+        "REGISTRY_PUBLISHERS_FILE": str(demo.write_publishers(tmp_path / "publishers.yaml", "e2e-token")),
+        "REGISTRY_NATIONAL_ID_KEY": "e2e-national-id-key-0123456789",
         "NOTIFICATIONS_AGENCIES_FILE": str(demo.write_agencies(tmp_path / "agencies.yaml")),
         "NOTIFICATIONS_SETTLE_SECONDS": "3",
         "NOTIFICATIONS_EVALUATE_INTERVAL_SECONDS": "1",
@@ -68,7 +70,8 @@ def system(infrastructure, topic_prefix: str, tmp_path: Path):  # type: ignore[n
 def test_inbound_facts_become_decisions_ratios_and_one_alert_email(system) -> None:  # type: ignore[no-untyped-def]
     group, demo, smtp, bootstrap, prefix = system
     asyncio.run(publish(bootstrap, inbound_records(demo.area_facts(), salt=prefix), topic_prefix=prefix))
-    eventually(lambda: httpx.get(f"{group.url('registry')}/v1/administrative-units/29401-03").status_code == 200, what="the hierarchy")
+    eventually(lambda: httpx.get(f"{group.url('registry')}/v1/administrative-units/29401-03",
+                                 headers={"Authorization": "Bearer e2e-token"}).status_code == 200, what="the hierarchy")
     asyncio.run(publish(bootstrap, inbound_records(demo.household_facts(), salt=prefix), topic_prefix=prefix))
 
     # The decision, with its explanation, for a household the demo built to fail.

@@ -1,33 +1,20 @@
-"""The registry's entities and the rules for applying inbound facts to them.
+"""The registry's entities, and the two ways a fact can fail.
 
-Every function here is pure: it receives the current state (None when absent) and the fact, and
-returns the new state, None when the fact changes nothing, or raises Refused with a reason the
-publisher can act on.
+Entities are frozen dataclasses; a fact produces new versions of them. `last_fact_at` is the
+publisher's `ce_time` of the last fact applied to the entity: an older fact is stale.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-from datetime import date
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
 
-from shared.events.inbound import (
-    AdministrativeUnitRegistered,
-    FamilyEvidence,
-    FamilyEvidenceSubmitted,
-    HouseholdRegistered,
-)
-from shared.events.vocabulary import Level
-
-PARENT_LEVELS: dict[Level, tuple[Level, ...]] = {
-    Level.PROVINCE: (),
-    Level.DISTRICT: (Level.PROVINCE,),
-    Level.COMMUNE: (Level.DISTRICT, Level.PROVINCE),
-    Level.HAMLET: (Level.COMMUNE,),
-}
+from shared.events.vocabulary import Level, Title
 
 
 class Refused(Exception):
-    """A fact the registry will not apply; `code` is `unknown_reference` or `invalid_fact`."""
+    """A fact the registry will not apply. `code`: invalid_fact, unknown_reference, not_authorised."""
 
     def __init__(self, code: str, reason: str) -> None:
         super().__init__(reason)
@@ -35,17 +22,40 @@ class Refused(Exception):
         self.reason = reason
 
 
+class Missing(Refused):
+    """A reference that may still arrive (a member before its household): the fact waits."""
+
+    def __init__(self, what: str, key: str) -> None:
+        super().__init__("unknown_reference", f"{what} {key} is not registered")
+        self.what = what
+        self.key = key
+
+
+@dataclass(frozen=True, slots=True)
+class Period:
+    code: str
+    valid_from: date
+    valid_to: date | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class AdministrativeUnit:
     code: str
     level: Level
     name: str
+    kind: str | None
     parent_code: str | None
+    parent_history: tuple[Period, ...]
     province_code: str
-    commune_code: str | None
     valid_from: date
     valid_to: date | None
+    successor_code: str | None
     version: int
+    last_fact_at: datetime | None = None
+
+    @property
+    def open(self) -> bool:
+        return self.valid_to is None
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,105 +64,90 @@ class Household:
     hamlet_code: str
     commune_code: str
     province_code: str
+    hamlet_history: tuple[Period, ...]
     registered_on: date
     removed_on: date | None
+    clan_id: str | None
+    head_citizen_id: str | None
     version: int
+    last_fact_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
-class EvidenceRecord:
-    household_id: str
-    year: int
-    evidence: FamilyEvidence
+class Citizen:
+    citizen_id: str
+    birth_year: int
+    household_id: str | None
+    unit_ids: tuple[str, ...]
+    national_id_hmac: str | None
+    removed_on: date | None
     version: int
+    last_fact_at: datetime | None = None
 
 
-def register_unit(
-    existing: AdministrativeUnit | None,
-    parent: AdministrativeUnit | None,
-    fact: AdministrativeUnitRegistered,
-) -> AdministrativeUnit | None:
-    """Create or update an administrative unit under an already registered parent."""
-    if fact.parent_code is not None:
-        if parent is None:
-            raise Refused("unknown_reference", f"parent unit {fact.parent_code} is not registered")
-        allowed = PARENT_LEVELS[fact.level]
-        if parent.level not in allowed:
-            raise Refused(
-                "invalid_fact",
-                f"a {fact.level.value} cannot sit under a {parent.level.value} "
-                f"({fact.parent_code}); expected {' or '.join(level.value for level in allowed)}",
-            )
-    if existing is not None and existing.level != fact.level:
-        raise Refused(
-            "invalid_fact",
-            f"unit {fact.code} is registered as a {existing.level.value}, not a {fact.level.value}",
-        )
-    province_code = parent.province_code if parent else fact.code
-    commune_code = fact.code if fact.level == Level.COMMUNE else (parent.code if fact.level == Level.HAMLET and parent else None)
-    candidate = AdministrativeUnit(
-        code=fact.code,
-        level=fact.level,
-        name=fact.name,
-        parent_code=fact.parent_code,
-        province_code=province_code,
-        commune_code=commune_code,
-        valid_from=fact.valid_from,
-        valid_to=existing.valid_to if existing else None,
-        version=existing.version + 1 if existing else 1,
+@dataclass(frozen=True, slots=True)
+class Clan:
+    clan_id: str
+    name: str
+    home_commune_code: str
+    home_hamlet_code: str | None
+    commune_history: tuple[Period, ...]
+    province_code: str
+    registered_on: date
+    version: int
+    last_fact_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Unit:
+    unit_id: str
+    name: str
+    kind: str
+    commune_code: str
+    commune_history: tuple[Period, ...]
+    province_code: str
+    member_count: int
+    registered_on: date
+    version: int
+    last_fact_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Registration:
+    title: Title
+    entity_id: str
+    year: int
+    registered: bool
+    version: int
+    last_fact_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """Yearly evidence for a title; `facts` is the evidence model dumped to JSON."""
+
+    title: Title
+    entity_id: str
+    year: int
+    facts: dict[str, Any] = field(hash=False)
+    version: int = 1
+    last_fact_at: datetime | None = None
+
+
+def moved(history: tuple[Period, ...], code: str, on: date) -> tuple[Period, ...]:
+    """Close the open period and open one at `code` from `on` (no-op when already there).
+
+    >>> moved((Period("a", date(2020, 1, 1)),), "b", date(2025, 7, 1))[-1]
+    Period(code='b', valid_from=datetime.date(2025, 7, 1), valid_to=None)
+    """
+    if history and history[-1].code == code and history[-1].valid_to is None:
+        return history
+    closed = tuple(
+        Period(p.code, p.valid_from, p.valid_to if p.valid_to is not None else max(p.valid_from, _day_before(on)))
+        for p in history
     )
-    if existing is not None and replace(candidate, version=existing.version) == existing:
-        return None
-    return candidate
+    return (*closed, Period(code, on))
 
 
-def register_household(
-    existing: Household | None, hamlet: AdministrativeUnit | None, fact: HouseholdRegistered
-) -> Household | None:
-    """Place a household in a registered hamlet (a second registration elsewhere is a move)."""
-    if hamlet is None:
-        raise Refused("unknown_reference", f"hamlet {fact.hamlet_code} is not registered")
-    if hamlet.level != Level.HAMLET:
-        raise Refused("invalid_fact", f"{fact.hamlet_code} is a {hamlet.level.value}, not a hamlet")
-    if hamlet.commune_code is None:
-        raise Refused("invalid_fact", f"hamlet {fact.hamlet_code} has no commune")
-    candidate = Household(
-        household_id=fact.household_id,
-        hamlet_code=hamlet.code,
-        commune_code=hamlet.commune_code,
-        province_code=hamlet.province_code,
-        registered_on=existing.registered_on if existing else fact.registered_on,
-        removed_on=None,
-        version=existing.version + 1 if existing else 1,
-    )
-    if existing is not None and replace(candidate, version=existing.version) == existing:
-        return None
-    return candidate
-
-
-def record_evidence(
-    household: Household | None,
-    existing: EvidenceRecord | None,
-    fact: FamilyEvidenceSubmitted,
-    *,
-    today: date,
-) -> EvidenceRecord | None:
-    """Keep a household's evidence for a year; a later submission for the same year corrects it."""
-    if household is None:
-        raise Refused("unknown_reference", f"household {fact.household_id} is not registered")
-    if fact.year < household.registered_on.year:
-        raise Refused(
-            "invalid_fact",
-            f"evidence for {fact.year} predates the household's registration "
-            f"({household.registered_on.isoformat()})",
-        )
-    if fact.year > today.year:
-        raise Refused("invalid_fact", f"evidence for {fact.year} is in the future")
-    if existing is not None and existing.evidence == fact.evidence:
-        return None
-    return EvidenceRecord(
-        household_id=fact.household_id,
-        year=fact.year,
-        evidence=fact.evidence,
-        version=existing.version + 1 if existing else 1,
-    )
+def _day_before(day: date) -> date:
+    return date.fromordinal(day.toordinal() - 1)

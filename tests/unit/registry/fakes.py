@@ -1,48 +1,63 @@
-"""In-memory registry repositories implementing services.registry.ports."""
+"""An in-memory registry store with the same methods as adapters.db.SqlRegistryStore."""
+
+from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import Any
 
-from services.registry.domain.model import AdministrativeUnit, EvidenceRecord, Household
+from services.registry.adapters.db import WORLD_FIELDS
+from services.registry.domain.world import World
 from shared.testing import FakeUnitOfWork
 
+KEYS = {
+    "unit": lambda e: e.code,
+    "household": lambda e: e.household_id,
+    "citizen": lambda e: e.citizen_id,
+    "clan": lambda e: e.clan_id,
+    "learning_unit": lambda e: e.unit_id,
+    "registration": lambda e: (e.title, e.entity_id, e.year),
+    "evidence": lambda e: (e.title, e.entity_id, e.year),
+}
 
-class MemoryRepository:
-    def __init__(self, key) -> None:  # type: ignore[no-untyped-def]
-        self.key = key
-        self.rows: dict = {}  # type: ignore[type-arg]
 
-    async def get_many(self, keys: Iterable) -> dict:  # type: ignore[type-arg]
-        return {k: self.rows[k] for k in keys if k in self.rows}
+class MemoryRegistryStore:
+    def __init__(self) -> None:
+        self.tables: dict[str, dict[Any, Any]] = {kind: {} for kind in KEYS}
+        self.audit_rows: list[dict[str, Any]] = []
+        self.jobs: list[tuple[str, str]] = []
+        self.parked: list[dict[str, Any]] = []
 
-    async def save_many(self, items: Sequence) -> None:  # type: ignore[type-arg]
-        for item in items:
-            self.rows[self.key(item)] = item
+    async def load(self, world: World, kind: str, keys: Iterable[Any]) -> None:
+        target = getattr(world, WORLD_FIELDS[kind])
+        for key in set(keys):
+            if key in self.tables[kind] and key not in target:
+                target[key] = self.tables[kind][key]
+
+    async def load_children(self, world: World, parent_codes: Iterable[str]) -> None:
+        for code in set(parent_codes):
+            if code in world.children:
+                continue
+            world.children[code] = []
+            for unit in self.tables["unit"].values():
+                if unit.parent_code == code:
+                    world.units.setdefault(unit.code, unit)
+                    world.children[code].append(unit.code)
+
+    async def save(self, kind: str, entities: Sequence[Any]) -> None:
+        for entity in entities:
+            self.tables[kind][KEYS[kind](entity)] = entity
+
+    async def audit(self, entries: Sequence[dict[str, Any]]) -> None:
+        self.audit_rows.extend(entries)
+
+    async def add_jobs(self, jobs: Iterable[tuple[str, str]]) -> None:
+        self.jobs.extend(sorted(set(jobs)))
+
+    async def park(self, rows: Sequence[dict[str, Any]]) -> None:
+        self.parked.extend(rows)
 
 
 class FakeRegistryUnitOfWork(FakeUnitOfWork):
     def __init__(self) -> None:
         super().__init__()
-        self.units = MemoryRepository(lambda u: u.code)
-        self.households = MemoryRepository(lambda h: h.household_id)
-        self.evidence = MemoryRepository(lambda e: (e.household_id, e.year))
-
-    async def __aenter__(self) -> "FakeRegistryUnitOfWork":
-        self._saved = [dict(r.rows) for r in (self.units, self.households, self.evidence)]
-        await super().__aenter__()
-        return self
-
-    def rollback(self) -> None:
-        for repository, rows in zip((self.units, self.households, self.evidence), self._saved, strict=True):
-            repository.rows = rows
-
-
-def units_of(uow: FakeRegistryUnitOfWork) -> dict[str, AdministrativeUnit]:
-    return uow.units.rows
-
-
-def households_of(uow: FakeRegistryUnitOfWork) -> dict[str, Household]:
-    return uow.households.rows
-
-
-def evidence_of(uow: FakeRegistryUnitOfWork) -> dict[tuple[str, int], EvidenceRecord]:
-    return uow.evidence.rows
+        self.store = MemoryRegistryStore()

@@ -3,37 +3,74 @@
 from faststream.kafka import TestKafkaBroker
 
 from services.registry.app import build_runtime
+from services.registry.domain.scope import Publisher, Publishers
 from services.registry.settings import RegistrySettings
-from shared.events.catalogue import DEAD_LETTERS, REGISTRY_ADMINISTRATIVE_UNITS, REGISTRY_INBOUND
-from shared.events.inbound import AdministrativeUnitRegistered
+from shared.events.catalogue import DEAD_LETTERS, REGISTRY_ADMINISTRATIVE_UNITS, REGISTRY_INBOUND, REGISTRY_REJECTIONS
+from shared.events.inbound import AdministrativeUnitRegistered, CitizenRegistered
+from shared.events.registry import InboundRejected
 from shared.events.vocabulary import Level
 from shared.kafka import BrokerPublisher
 from shared.testing import record_of
 
 from .fakes import FakeRegistryUnitOfWork
 
+PUBLISHERS = Publishers((Publisher("tests", ("/test",), ("*",)),))
+
+
+def headers(record) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    return {k: v.decode() for k, v in record.headers}
+
 
 async def test_an_inbound_fact_is_consumed_and_its_snapshot_relayed_to_the_unit_topic() -> None:
     uow = FakeRegistryUnitOfWork()
     settings = RegistrySettings(topic_prefix="w.")
-    runtime = build_runtime(settings, unit_of_work=lambda: uow)
+    runtime = build_runtime(settings, unit_of_work=lambda: uow, publishers=PUBLISHERS)
     relayed = runtime.broker.subscriber(settings.topic(REGISTRY_ADMINISTRATIVE_UNITS.name), batch=False)(lambda body: None)
     fact = record_of(REGISTRY_INBOUND, "84", AdministrativeUnitRegistered(code="84", level=Level.PROVINCE, name="Tỉnh Trà Vinh", valid_from="2020-01-01"))
 
     async with TestKafkaBroker(runtime.broker) as broker:
-        await broker.publish(fact.value, settings.topic(REGISTRY_INBOUND.name), key=fact.key, headers={k: v.decode() for k, v in fact.headers})
+        await broker.publish(fact.value, settings.topic(REGISTRY_INBOUND.name), key=fact.key, headers=headers(fact))
         [record] = uow.outbox.on(REGISTRY_ADMINISTRATIVE_UNITS.name)
         await BrokerPublisher(runtime.broker, settings).publish_many([record])
 
         relayed.mock.assert_called_once()
         assert relayed.mock.call_args.args[0]["code"] == "84"
+    assert [row["outcome"] for row in uow.store.audit_rows] == ["applied"]
 
 
-async def test_malformed_json_on_the_inbound_topic_becomes_a_dead_letter_not_an_error() -> None:
+async def test_malformed_json_becomes_a_dead_letter_and_a_rejection_for_the_publisher() -> None:
     uow = FakeRegistryUnitOfWork()
-    settings = RegistrySettings()
-    runtime = build_runtime(settings, unit_of_work=lambda: uow)
+    runtime = build_runtime(RegistrySettings(), unit_of_work=lambda: uow, publishers=PUBLISHERS)
+    good = record_of(REGISTRY_INBOUND, "84", AdministrativeUnitRegistered(code="84", level=Level.PROVINCE, name="X", valid_from="2020-01-01"))
     async with TestKafkaBroker(runtime.broker) as broker:
-        await broker.publish(b'{"code": 84', REGISTRY_INBOUND.name, key=b"84", headers={"ce_id": "1", "ce_source": "/x", "ce_specversion": "1.0", "ce_type": AdministrativeUnitRegistered.TYPE, "ce_time": "2026-01-01T00:00:00Z", "content-type": "application/json"})
+        await broker.publish(b'{"code": 84', REGISTRY_INBOUND.name, key=b"84", headers=headers(good))
     [letter] = uow.outbox.on(DEAD_LETTERS["registry"].name)
     assert letter.header("hoctap_dlq_reason_code") == b"malformed_json"
+    [notice] = uow.outbox.on(REGISTRY_REJECTIONS.name)
+    rejected = InboundRejected.model_validate_json(notice.value)  # type: ignore[arg-type]
+    assert rejected.reason_code == "malformed_json" and rejected.rejected_id == headers(good)["ce_id"]
+    assert notice.key == headers(good)["ce_id"].encode()
+
+
+async def test_a_national_id_never_reaches_a_dead_letter_in_clear() -> None:
+    uow = FakeRegistryUnitOfWork()
+    runtime = build_runtime(RegistrySettings(), unit_of_work=lambda: uow, publishers=PUBLISHERS)
+    fact = record_of(REGISTRY_INBOUND, "c-1", CitizenRegistered(citizen_id="c-1", birth_year=1990, national_id="079201001234", household_id="hh-404"))
+    bad_value = fact.value.replace(b'"birth_year":1990', b'"birth_year":"old"')  # type: ignore[union-attr]
+    async with TestKafkaBroker(runtime.broker) as broker:
+        await broker.publish(bad_value, REGISTRY_INBOUND.name, key=b"c-1", headers=headers(fact))
+    [letter] = uow.outbox.on(DEAD_LETTERS["registry"].name)
+    assert b"079201001234" not in (letter.value or b"")
+    assert b'"national_id":"[redacted]"' in (letter.value or b"")
+
+
+def test_serving_outside_dev_needs_a_real_key_and_a_publishers_file() -> None:
+    import pytest
+
+    for settings, problem in (
+        (RegistrySettings(environment="prod"), "national_id_key"),
+        (RegistrySettings(environment="prod", national_id_key="k" * 32), "publishers_file"),
+        (RegistrySettings(environment="prod", national_id_key="k" * 32, authorisation="off"), "only allowed in dev"),
+    ):
+        with pytest.raises(ValueError, match=problem):
+            settings.check_for_serving()

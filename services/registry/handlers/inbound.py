@@ -1,0 +1,81 @@
+"""The Kafka consumer of registry.inbound.v1: facts from government systems."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from shared.consumer import DeadLetter, Outcome, Received
+from shared.events.inbound import CitizenRegistered
+
+from ..adapters.privacy import NationalIdHasher, redact
+from ..domain.applier import Fact, Result
+from ..domain.scope import Publishers
+from .parking import park_row
+from .processing import Submission, process
+from .rejections import rejection
+
+
+def entity_key(data: Any) -> str:
+    """What a fact is about, for ordering: the first identifier field it carries."""
+    for name in ("household_id", "citizen_id", "clan_id", "unit_id", "hamlet_code", "entity_id", "code"):
+        value = getattr(data, name, None)
+        if isinstance(value, str):
+            return value
+    target = getattr(data, "target", None)
+    return target.code if target is not None else type(data).__name__
+
+
+@dataclass
+class InboundHandler:
+    publishers: Publishers
+    hasher: NationalIdHasher
+    on_parked: Callable[[], None] = lambda: None
+
+    def submission(self, item: Received[Any]) -> Submission:
+        data = item.data
+        national_id_hmac = None
+        if isinstance(data, CitizenRegistered) and data.national_id is not None:
+            national_id_hmac = self.hasher(data.national_id)
+            data = data.model_copy(update={"national_id": None})
+        publisher = self.publishers.by_source(item.envelope.source)
+        key = item.delivery.key.decode("utf-8", "replace") if item.delivery.key else entity_key(data)
+        return Submission(
+            fact=Fact(data, item.envelope.time, national_id_hmac),
+            key=key,
+            source=item.envelope.source,
+            event_id=item.envelope.id,
+            actor=publisher.name if publisher else f"unregistered {item.envelope.source}",
+            publisher=publisher,
+            delivery=item.delivery,
+            envelope=item.envelope,
+        )
+
+    async def __call__(self, batch: list[Received[Any]], uow: Any, now: datetime) -> Outcome:
+        submissions = [self.submission(item) for item in batch]
+        processed = await process(uow.store, submissions, enforce=self.publishers.enforce, today=now.date())
+        outcome = Outcome(events=processed.events)
+        parked = []
+        for submission, result in zip(submissions, processed.results, strict=True):
+            self._route(submission, result, outcome, parked, now)
+        await uow.store.park(parked)
+        if parked:
+            self.on_parked()
+        return outcome
+
+    def _route(self, submission: Submission, result: Result, outcome: Outcome, parked: list[dict[str, Any]], now: datetime) -> None:
+        delivery = submission.delivery
+        assert delivery is not None
+        if result.status == "rejected":
+            outcome.dead_letters.append(
+                DeadLetter(delivery, "rejected", f"{result.code}: {result.reason}", submission.envelope)
+            )
+        elif result.status == "stale":
+            outcome.events.append(
+                rejection(delivery, "stale", result.reason or "", event_id=submission.event_id, source=submission.source,
+                          event_type=submission.fact.data.TYPE)
+            )
+        elif result.status == "waiting":
+            parked.append(park_row(submission, result, now, redact))

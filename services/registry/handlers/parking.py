@@ -1,0 +1,154 @@
+"""Facts waiting for what they refer to (a member before its household).
+
+Policy: a fact whose reference is unknown is parked, not refused. Parked facts are retried in
+arrival order whenever new facts commit and every few seconds. When one finally applies, the
+entity's newest fact time decides: if a later fact already changed the entity, the parked one is
+stale and changes nothing. A fact still waiting after `park_seconds` (default one hour) is
+refused with reason `expired_waiting`: dead-lettered and announced to its publisher.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import zlib
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+
+from shared.consumer import DeadLetter, Delivery, dead_letter_record
+from shared.events.catalogue import REGISTRY_INBOUND
+from shared.outbox import encode
+
+from ..adapters.db import PARKED
+from ..adapters.privacy import redact
+from ..domain.applier import Fact, Result
+from ..domain.scope import Publishers
+from .processing import Submission, process
+from .rejections import rejection
+
+log = logging.getLogger(__name__)
+LOCK = zlib.crc32(b"hoctap-registry-parking")
+
+
+def park_row(submission: Submission, result: Result, now: datetime, scrub: Callable[[bytes], bytes]) -> dict[str, Any]:
+    delivery = submission.delivery
+    return {
+        "entity_key": submission.key,
+        "event_type": submission.fact.data.TYPE,
+        "source": submission.source,
+        "event_id": submission.event_id,
+        "fact_time": submission.fact.at,
+        "data": submission.fact.data.model_dump(mode="json"),
+        "national_id_hmac": submission.fact.national_id_hmac,
+        "actor": submission.actor,
+        "waiting_for": result.waiting_for or "",
+        "topic": delivery.topic if delivery else None,
+        "partition": delivery.partition if delivery else None,
+        "offset": delivery.offset if delivery else None,
+        "record_key": delivery.key if delivery else None,
+        "record_value": scrub(delivery.value) if delivery and delivery.value else None,
+        "header_names": [k for k, _ in delivery.headers] if delivery else [],
+        "header_values": [v or b"" for _, v in delivery.headers] if delivery else [],
+        "parked_at": now,
+    }
+
+
+class ParkedFacts:
+    def __init__(
+        self,
+        unit_of_work: Callable[[], Any],
+        publishers: Publishers,
+        *,
+        park_seconds: float,
+        retry_seconds: float,
+        batch_size: int = 500,
+        clock: Callable[[], datetime],
+        on_change: Callable[[], None] = lambda: None,
+    ) -> None:
+        self.unit_of_work = unit_of_work
+        self.publishers = publishers
+        self.park_seconds = park_seconds
+        self.retry_seconds = retry_seconds
+        self.batch_size = batch_size
+        self.clock = clock
+        self.on_change = on_change
+        self._wakeup = asyncio.Event()
+        self.types = REGISTRY_INBOUND.types_by_name()
+
+    def wake(self) -> None:
+        self._wakeup.set()
+
+    async def run(self, stopping: asyncio.Event) -> None:
+        while not stopping.is_set():
+            try:
+                while await self.retry_once() >= self.batch_size:
+                    pass
+            except Exception:
+                log.exception("retrying parked facts failed; will try again")
+            self._wakeup.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wakeup.wait(), timeout=self.retry_seconds)
+
+    async def retry_once(self) -> int:
+        """Retry up to one batch of parked facts; returns how many were looked at."""
+        now = self.clock()
+        async with self.unit_of_work() as uow:
+            connection = uow.store.connection
+            if not await connection.scalar(sa.select(sa.func.pg_try_advisory_xact_lock(LOCK))):
+                return 0
+            rows = list(await connection.execute(sa.select(PARKED).order_by(PARKED.c.id).limit(self.batch_size)))
+            if not rows:
+                return 0
+            submissions = [self._submission(row) for row in rows]
+            processed = await process(uow.store, submissions, enforce=self.publishers.enforce, today=now.date())
+            records = [encode(event, source="/hoctap/registry", now=now) for event in processed.events]
+            done, retry = [], []
+            for row, result in zip(rows, processed.results, strict=True):
+                expired = row.parked_at + timedelta(seconds=self.park_seconds) <= now
+                if result.status == "waiting" and not expired:
+                    retry.append(row.id)
+                    continue
+                done.append(row.id)
+                if result.status == "waiting":
+                    result = Result("rejected", "expired_waiting",
+                                    f"waited {self.park_seconds:.0f} s for {result.waiting_for}, which never arrived")
+                records += self._refusal_records(row, result, now)
+            if done:
+                await connection.execute(PARKED.delete().where(PARKED.c.id.in_(done)))
+            if retry:
+                await connection.execute(PARKED.update().where(PARKED.c.id.in_(retry)).values(attempts=PARKED.c.attempts + 1))
+            await uow.outbox.add(records)
+            await uow.commit()
+        if records:
+            self.on_change()
+        return len(rows)
+
+    def _submission(self, row: Any) -> Submission:
+        data = self.types[row.event_type].model_validate(row.data)
+        return Submission(
+            fact=Fact(data, row.fact_time, row.national_id_hmac),
+            key=row.entity_key,
+            source=row.source,
+            event_id=row.event_id,
+            actor=row.actor,
+            publisher=self.publishers.by_source(row.source) or self.publishers.by_name(row.actor),
+        )
+
+    def _refusal_records(self, row: Any, result: Result, now: datetime) -> list[Any]:
+        if result.status not in ("rejected", "stale"):
+            return []
+        delivery = Delivery(
+            row.topic or "http", row.partition or 0, row.offset or 0, row.record_key, row.record_value,
+            tuple(zip(row.header_names, row.header_values, strict=True)),
+        )
+        notice = rejection(delivery, result.code or "rejected", result.reason or "", event_id=row.event_id,
+                           source=row.source, event_type=row.event_type)
+        records = [encode(notice, source="/hoctap/registry", now=now)]
+        if result.status == "rejected" and row.topic:
+            letter = DeadLetter(delivery, "rejected", f"{result.code}: {result.reason}")
+            records.append(dead_letter_record(letter, service="registry", now=now, redact=redact))
+        return records
