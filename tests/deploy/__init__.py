@@ -1,0 +1,1 @@
+"""Deployment manifests, images and alert rules, validated offline (marked contract)."""
