@@ -23,7 +23,7 @@ def fact(code: str, name: str, seed: str) -> tuple[bytes, bytes, list[tuple[str,
 
 
 async def test_poison_then_valid_records_on_one_partition_are_dead_lettered_and_processed(make_settings, infrastructure) -> None:  # type: ignore[no-untyped-def]
-    settings = await make_settings(RegistrySettings)
+    settings = await make_settings(RegistrySettings, authorisation="off")
     runtime = build_runtime(settings)
     inbound = settings.topic(REGISTRY_INBOUND.name)
     producer = AIOKafkaProducer(bootstrap_servers=infrastructure.bootstrap)
@@ -56,7 +56,7 @@ async def test_poison_then_valid_records_on_one_partition_are_dead_lettered_and_
 
 
 async def test_a_restarted_service_resumes_after_the_committed_offset(make_settings, infrastructure) -> None:  # type: ignore[no-untyped-def]
-    settings = await make_settings(RegistrySettings)
+    settings = await make_settings(RegistrySettings, authorisation="off")
     inbound = settings.topic(REGISTRY_INBOUND.name)
     producer = AIOKafkaProducer(bootstrap_servers=infrastructure.bootstrap)
     await producer.start()
