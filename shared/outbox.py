@@ -11,11 +11,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+import weakref
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -97,20 +98,28 @@ class SqlOutbox:
     async def add(self, records: Sequence[OutboxRecord]) -> None:
         if not records:
             return
-        await self.connection.execute(
-            self.table.insert(),
-            [
-                {
-                    "topic": r.topic,
-                    "key": r.key,
-                    "value": r.value,
-                    "header_names": [name for name, _ in r.headers],
-                    "header_values": [value for _, value in r.headers],
-                }
-                for r in records
-            ],
-        )
+        rows = [
+            (r.topic, r.key, r.value, [name for name, _ in r.headers], [value for _, value in r.headers])
+            for r in records
+        ]
+        await copy_rows(self.connection, self.table.name, ("topic", "key", "value", "header_names", "header_values"), rows)
         await self.connection.execute(sa.text(f"notify {self.channel}"))
+
+
+async def copy_rows(connection: AsyncConnection, table: str, columns: Sequence[str], rows: Sequence[tuple[object, ...]]) -> None:
+    """Append rows with PostgreSQL COPY on the transaction's own connection (an order of
+    magnitude faster than INSERT for the outbox and logs, which are append-only)."""
+    raw = await connection.get_raw_connection()
+    driver = raw.driver_connection
+    schema = _SCHEMAS.get(driver)
+    if schema is None or not driver.is_in_transaction():
+        # Going through SQLAlchemy first also opens its (lazily begun) transaction, so the COPY
+        # commits or rolls back with the rest of the unit of work.
+        schema = _SCHEMAS[driver] = await connection.scalar(sa.text("select current_schema()"))
+    await driver.copy_records_to_table(table, records=list(rows), columns=list(columns), schema_name=schema)
+
+
+_SCHEMAS: weakref.WeakKeyDictionary[Any, str] = weakref.WeakKeyDictionary()
 
 
 def notify_channel(schema: str) -> str:

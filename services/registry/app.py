@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from shared.events.catalogue import REGISTRY_ENTITY_TOPICS, REGISTRY_INBOUND, REGISTRY_REJECTIONS
+from shared.events.asyncapi import document as asyncapi_document
 from shared.http import service_app
 from shared.runtime import ServiceRuntime
 
@@ -58,7 +59,6 @@ def build_registry(
     republisher = Republisher(uow, clock=runtime.clock, on_change=runtime.relay.wake)
 
     def after_commit() -> None:
-        parking.wake()
         republisher.wake()
 
     runtime.consume(
@@ -99,4 +99,9 @@ def build_app(settings: RegistrySettings | None = None, **options: Any) -> FastA
     app.state.registry = registry
     app.state.runtime = runtime
     app.include_router(build_router(runtime.engine, registry.publishers, registry.importer))
+
+    @app.get("/asyncapi.json", tags=["contract"], summary="AsyncAPI 3.0: every topic and event, with JSON Schemas")
+    async def asyncapi() -> dict[str, Any]:
+        return asyncapi_document()
+
     return app

@@ -9,6 +9,7 @@ See https://github.com/cloudevents/spec/blob/v1.0.2/cloudevents/bindings/kafka-p
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -18,6 +19,7 @@ CONTENT_TYPE = "application/json"
 HEADER_PREFIX = "ce_"
 REQUIRED_ATTRIBUTES = ("id", "source", "specversion", "type")
 MAX_ATTRIBUTE_LENGTH = 512
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 class EnvelopeError(ValueError):
@@ -102,7 +104,7 @@ def _text(name: str, raw: bytes | None) -> str:
         raise EnvelopeError(f"header {name} is not valid UTF-8") from error
     if len(text) > MAX_ATTRIBUTE_LENGTH:
         raise EnvelopeError(f"header {name} is longer than {MAX_ATTRIBUTE_LENGTH} characters")
-    if any(ord(c) < 0x20 for c in text):
+    if _CONTROL.search(text):
         raise EnvelopeError(f"header {name} contains control characters")
     return text
 

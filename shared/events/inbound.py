@@ -222,6 +222,8 @@ class ClanJoined(EventData):
 
 
 class ClanLeft(EventData):
+    """A household leaves its clan from `left_on`."""
+
     TYPE = event_type("inbound", "clan-left")
 
     clan_id: EntityId
@@ -269,6 +271,8 @@ class UnitMemberAdded(EventData):
 
 
 class UnitMemberRemoved(EventData):
+    """A citizen no longer works at (or studies in) a unit."""
+
     TYPE = event_type("inbound", "unit-member-removed")
 
     unit_id: EntityId
@@ -422,6 +426,8 @@ class FamilyEvidenceSubmitted(EventData):
 
 
 class CitizenEvidenceSubmitted(EventData):
+    """A citizen's Learning Citizen evidence for `year` (also registers them for the year)."""
+
     TYPE = event_type("inbound", "citizen-evidence-submitted")
 
     citizen_id: EntityId
@@ -430,6 +436,8 @@ class CitizenEvidenceSubmitted(EventData):
 
 
 class ClanEvidenceSubmitted(EventData):
+    """A clan's learning fund, board and activities for `year` (also registers it)."""
+
     TYPE = event_type("inbound", "clan-evidence-submitted")
 
     clan_id: EntityId
@@ -438,6 +446,8 @@ class ClanEvidenceSubmitted(EventData):
 
 
 class CommunityEvidenceSubmitted(EventData):
+    """A hamlet's community learning activities for `year` (also registers it)."""
+
     TYPE = event_type("inbound", "community-evidence-submitted")
 
     hamlet_code: AreaCode
@@ -446,6 +456,8 @@ class CommunityEvidenceSubmitted(EventData):
 
 
 class UnitEvidenceSubmitted(EventData):
+    """A learning unit's evidence for `year` (also registers it)."""
+
     TYPE = event_type("inbound", "unit-evidence-submitted")
 
     unit_id: EntityId

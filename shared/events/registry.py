@@ -133,6 +133,8 @@ class FamilyEvidenceRecorded(EventData):
 
 
 class CitizenEvidenceRecorded(EventData):
+    """A citizen's Learning Citizen evidence for one year (key: citizen id)."""
+
     TYPE = event_type("registry", "citizen-evidence-recorded")
 
     citizen_id: EntityId
@@ -142,6 +144,8 @@ class CitizenEvidenceRecorded(EventData):
 
 
 class ClanEvidenceRecorded(EventData):
+    """A clan's evidence for one year (key: clan id)."""
+
     TYPE = event_type("registry", "clan-evidence-recorded")
 
     clan_id: EntityId
@@ -162,6 +166,8 @@ class CommunityEvidenceRecorded(EventData):
 
 
 class UnitEvidenceRecorded(EventData):
+    """A learning unit's evidence for one year (key: unit id)."""
+
     TYPE = event_type("registry", "unit-evidence-recorded")
 
     unit_id: EntityId

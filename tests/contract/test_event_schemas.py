@@ -1,4 +1,5 @@
-"""Each event's JSON Schema is pinned; changes must be additive (see README, "The contract").
+"""Each event's JSON Schema is published in shared/events/schemas/ and pinned: changes must be
+additive (see README, "Topics").
 
 Regenerate after an intended, additive change: HOCTAP_UPDATE_SNAPSHOTS=1 make contract
 """
@@ -11,7 +12,8 @@ import pytest
 
 from shared.events.catalogue import TOPICS
 
-SNAPSHOTS = Path(__file__).parent / "schemas"
+SNAPSHOTS = Path(__file__).resolve().parents[2] / "shared" / "events" / "schemas"
+ASYNCAPI = Path(__file__).resolve().parents[2] / "docs" / "asyncapi.json"
 EVENT_TYPES = sorted({cls for topic in TOPICS for cls in topic.event_types}, key=lambda c: c.TYPE)
 
 
@@ -43,6 +45,22 @@ def test_the_schema_matches_its_snapshot(cls) -> None:  # type: ignore[no-untype
     pinned = json.loads(path.read_text(encoding="utf-8"))
     assert breaking_changes(pinned, schema) == [], "a breaking change needs a new versioned type and topic"
     assert pinned == json.loads(json.dumps(schema, sort_keys=True)), f"schema of {cls.TYPE} changed: regenerate the snapshot"
+
+
+def test_the_published_asyncapi_document_is_current() -> None:
+    from shared.events.asyncapi import render
+
+    if os.environ.get("HOCTAP_UPDATE_SNAPSHOTS") == "1":
+        ASYNCAPI.write_text(render(), encoding="utf-8")
+    assert ASYNCAPI.read_text(encoding="utf-8") == render(), "regenerate: python -m shared.events.asyncapi > docs/asyncapi.json"
+
+
+def test_every_inbound_type_is_a_message_of_the_inbound_channel() -> None:
+    from shared.events.asyncapi import document
+    from shared.events.catalogue import REGISTRY_INBOUND
+
+    channel = document()["channels"][REGISTRY_INBOUND.name]
+    assert set(channel["messages"]) == {cls.__name__ for cls in REGISTRY_INBOUND.event_types}
 
 
 def test_every_type_name_carries_its_version() -> None:

@@ -22,6 +22,8 @@ from ..domain.world import World
 
 JSONB = postgresql.JSONB
 TIMESTAMP = sa.DateTime(timezone=True)
+TEXT_ARRAY = postgresql.ARRAY(sa.Text)
+INT_ARRAY = postgresql.ARRAY(sa.Integer)
 
 
 class RegistryTable(SQLModel, registry=orm_registry()):
@@ -340,15 +342,33 @@ class SqlRegistryStore:
         wanted = [k for k in set(keys) if k not in target]
         if not wanted:
             return
+        # `= any(array)` and a join on unnest compile once, whatever the number of keys (an IN list
+        # is recompiled for every length, which dominated the profile).
         if len(mapping.keys) == 1:
-            clause = mapping.table.c[mapping.keys[0]].in_(wanted)
+            query = sa.select(mapping.table).where(mapping.table.c[mapping.keys[0]] == sa.func.any(sa.bindparam("keys", type_=TEXT_ARRAY)))
+            parameters: dict[str, Any] = {"keys": wanted}
         else:
-            clause = sa.tuple_(*(mapping.table.c[k] for k in mapping.keys)).in_(
-                [(t.value, e, y) for t, e, y in wanted]
+            wanted_keys = sa.func.unnest(
+                sa.bindparam("titles", type_=TEXT_ARRAY), sa.bindparam("ids", type_=TEXT_ARRAY), sa.bindparam("years", type_=INT_ARRAY)
+            ).table_valued("title", "entity_id", "year").render_derived(name="wanted", with_types=False)
+            query = sa.select(mapping.table).join(
+                wanted_keys,
+                sa.and_(*(mapping.table.c[k] == wanted_keys.c[k] for k in mapping.keys)),
             )
-        for row in await self.connection.execute(sa.select(mapping.table).where(clause)):
+            parameters = {"titles": [t.value for t, _, _ in wanted], "ids": [e for _, e, _ in wanted], "years": [y for _, _, y in wanted]}
+        for row in await self.connection.execute(query, parameters):
             entity = mapping.from_row(row)
             target[world_key(kind, tuple(getattr(row, k) for k in mapping.keys))] = entity
+
+    async def load_with_ancestors(self, world: World, codes: Iterable[str]) -> None:
+        """Units and every unit above them, in one recursive query."""
+        wanted = [c for c in set(codes) if c not in world.units]
+        if not wanted:
+            return
+        up = sa.select(UNITS).where(UNITS.c.code == sa.func.any(sa.bindparam("codes", type_=TEXT_ARRAY))).cte("up", recursive=True)
+        up = up.union(sa.select(UNITS).join(up, UNITS.c.code == up.c.parent_code))
+        for row in await self.connection.execute(sa.select(up), {"codes": wanted}):
+            world.units.setdefault(row.code, MAPPINGS["unit"].from_row(row))
 
     async def load_children(self, world: World, parent_codes: Iterable[str]) -> None:
         codes = [c for c in set(parent_codes) if c not in world.children]

@@ -19,7 +19,9 @@ from .rejections import rejection
 
 
 def entity_key(data: Any) -> str:
-    """What a fact is about, for ordering: the first identifier field it carries."""
+    """The key a fact should travel on: the aggregate it changes or joins, so facts that depend on
+    each other stay in one partition in order. A citizen registered into a household, a member, a
+    clan membership travel with the household; other facts with their own entity."""
     for name in ("household_id", "citizen_id", "clan_id", "unit_id", "hamlet_code", "entity_id", "code"):
         value = getattr(data, name, None)
         if isinstance(value, str):

@@ -1,7 +1,7 @@
 """Facts waiting for what they refer to (a member before its household).
 
 Policy: a fact whose reference is unknown is parked, not refused. Parked facts are retried in
-arrival order whenever new facts commit and every few seconds. When one finally applies, the
+arrival order every `park_retry_seconds` (and at once when a batch parks some). When one finally applies, the
 entity's newest fact time decides: if a later fact already changed the entity, the parked one is
 stale and changes nothing. A fact still waiting after `park_seconds` (default one hour) is
 refused with reason `expired_waiting`: dead-lettered and announced to its publisher.

@@ -26,8 +26,6 @@ from ..domain.scope import Publisher
 from ..domain.world import World
 from .snapshots import snapshot
 
-ANCESTOR_DEPTH = 6
-
 
 @dataclass(frozen=True)
 class Submission:
@@ -136,11 +134,7 @@ async def load_world(store: SqlRegistryStore, datas: list[Any]) -> World:
     codes.update(h.hamlet_code for h in world.households.values())
     codes.update(c.home_commune_code for c in world.clans.values())
     codes.update(u.commune_code for u in world.learning_units.values())
-    for _ in range(ANCESTOR_DEPTH):
-        await store.load(world, "unit", codes)
-        codes = {u.parent_code for u in world.units.values() if u.parent_code and u.parent_code not in world.units}
-        if not codes:
-            break
+    await store.load_with_ancestors(world, codes)
     await store.load_children(world, refs.children_of)
     return world
 

@@ -6,7 +6,6 @@ from pathlib import Path
 
 from services.registry.cli import apply_facts
 from services.registry.domain.official_lists import conversion_facts, unit_list_facts
-from services.registry.handlers.processing import ANCESTOR_DEPTH  # noqa: F401 - documents the depth the chain needs
 
 from .conftest import import_rows
 

@@ -33,6 +33,16 @@ class MemoryRegistryStore:
             if key in self.tables[kind] and key not in target:
                 target[key] = self.tables[kind][key]
 
+    async def load_with_ancestors(self, world: World, codes: Iterable[str]) -> None:
+        pending = set(codes)
+        while pending:
+            code = pending.pop()
+            unit = self.tables["unit"].get(code)
+            if unit is not None and code not in world.units:
+                world.units[code] = unit
+                if unit.parent_code:
+                    pending.add(unit.parent_code)
+
     async def load_children(self, world: World, parent_codes: Iterable[str]) -> None:
         for code in set(parent_codes):
             if code in world.children:

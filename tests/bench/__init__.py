@@ -1,0 +1,1 @@
+"""Benchmarks: `python -m tests.bench.bench_<what>` (not collected by pytest)."""

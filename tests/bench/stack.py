@@ -1,0 +1,102 @@
+"""The real stack for benchmarks: PostgreSQL, a broker, and services as processes."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import re
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from shared.devstack.brokers import choose_broker
+from shared.devstack.demo import Demo
+from shared.devstack.postgres import PostgresServer
+from shared.devstack.processes import Supervisor, free_port
+from shared.devstack.services import SERVICES, ServiceGroup, migrate, service_environment
+from shared.events.catalogue import TOPICS
+from shared.kafka import ensure_topics
+
+TOKEN = "bench-token"
+
+
+@dataclass
+class BenchStack:
+    workdir: Path
+    postgres: PostgresServer
+    bootstrap: str
+    broker_name: str
+    group: ServiceGroup
+    supervisor: Supervisor
+
+
+@contextlib.contextmanager
+def bench_stack(services: tuple[str, ...] = SERVICES, broker: str = "auto", extra: dict[str, str] | None = None) -> Iterator[BenchStack]:
+    workdir = Path(tempfile.mkdtemp(prefix="hoctap-bench-"))
+    supervisor = Supervisor()
+    postgres = PostgresServer(workdir / "postgres", durable=False).start()
+    try:
+        database_url = postgres.create_database("bench")
+        chosen = choose_broker(broker, workdir, supervisor).start()
+        asyncio.run(ensure_topics(chosen.bootstrap, TOPICS))
+        demo = Demo.load()
+        env = service_environment(
+            database_url=database_url,
+            bootstrap=chosen.bootstrap,
+            idempotent_producer=chosen.idempotent_producer,
+            smtp_port=free_port(),
+            ports={s: free_port() for s in SERVICES},
+            extra={
+                "REGISTRY_PUBLISHERS_FILE": str(demo.write_publishers(workdir / "publishers.yaml", TOKEN)),
+                "REGISTRY_NATIONAL_ID_KEY": "bench-national-id-key-0123456789",
+                "NOTIFICATIONS_AGENCIES_FILE": str(demo.write_agencies(workdir / "agencies.yaml")),
+                "HOCTAP_LOG_LEVEL": "WARNING",
+                **(extra or {}),
+            },
+        )
+        migrate(env, workdir)
+        group = ServiceGroup(supervisor, env, workdir / "logs", {s: int(env[f"{s.upper()}_HTTP_PORT"]) for s in SERVICES})
+        group.start(*services)
+        group.wait_ready(120, *services)
+        yield BenchStack(workdir, postgres, chosen.bootstrap, chosen.name, group, supervisor)
+    finally:
+        supervisor.stop_all(timeout=30)
+        postgres.stop()
+
+
+def scrape(url: str) -> dict[str, float]:
+    """Sum every sample of each metric family at a /metrics endpoint."""
+    totals: dict[str, float] = {}
+    for line in httpx.get(url + "/metrics", timeout=10).text.splitlines():
+        if line.startswith("#") or not line.strip():
+            continue
+        match = re.match(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})?\s+(\S+)", line)
+        if match:
+            totals[match.group(1) + (match.group(2) or "")] = float(match.group(3))
+    return totals
+
+
+def consumed(url: str, service: str, topic: str) -> float:
+    samples = scrape(url)
+    return sum(v for k, v in samples.items() if k.startswith(f"hoctap_{service}_events_consumed_total") and f'topic="{topic}"' in k)
+
+
+def wait_for(check, timeout: float, interval: float = 0.5) -> float:  # type: ignore[no-untyped-def]
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        if check():
+            return time.monotonic() - started
+        time.sleep(interval)
+    raise TimeoutError(f"not done after {timeout:.0f} s")
+
+
+def rss_mb(pid: int) -> float:
+    """Peak resident memory of a process (VmHWM), in MB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
