@@ -50,9 +50,11 @@ class Delivery:
     key: bytes | None
     value: bytes | None
     headers: tuple[tuple[str, bytes | None], ...]
+    timestamp_ms: int | None = None
 
     @classmethod
     def from_record(cls, record: Any) -> Delivery:
+        timestamp = getattr(record, "timestamp", None)
         return cls(
             topic=record.topic,
             partition=record.partition,
@@ -60,7 +62,13 @@ class Delivery:
             key=record.key,
             value=record.value,
             headers=tuple(record.headers or ()),
+            timestamp_ms=timestamp if isinstance(timestamp, int) and timestamp > 0 else None,
         )
+
+    @property
+    def timestamp(self) -> datetime | None:
+        """The record's Kafka timestamp (when its producer sent it)."""
+        return datetime.fromtimestamp(self.timestamp_ms / 1000, UTC) if self.timestamp_ms else None
 
     def fallback_identity(self) -> tuple[str, str]:
         """Identifies a record whose envelope cannot be read (for deduplicating its dead letter)."""
@@ -79,6 +87,12 @@ class Received(Generic[E]):
     @property
     def identity(self) -> tuple[str, str]:
         return (self.envelope.source, self.envelope.id)
+
+    @property
+    def origin(self) -> datetime | None:
+        """When the fact behind this event entered hoctap: the `origintime` our services carry
+        forward, or, for a fact straight from a government system, its record's timestamp."""
+        return self.envelope.origin_time or self.delivery.timestamp
 
 
 @dataclass(frozen=True, slots=True)
@@ -224,6 +238,7 @@ class BatchConsumer:
         max_backoff_seconds: float = 30.0,
         redact: Callable[[bytes], bytes] | None = None,
         on_rejection: Callable[[DeadLetter], list[Outgoing]] | None = None,
+        description: str = "",
     ) -> None:
         """`redact` cleans a dead letter's value (e.g. personal identifiers); `on_rejection` adds
         events for every dead letter (e.g. a rejection notice to the publisher)."""
@@ -240,6 +255,7 @@ class BatchConsumer:
         self.max_backoff_seconds = max_backoff_seconds
         self.redact = redact
         self.on_rejection = on_rejection
+        self.description = description
         self._failures = 0
 
     async def __call__(self, records: Sequence[Any]) -> None:
@@ -310,10 +326,18 @@ class BatchConsumer:
                 (received if isinstance(item, Received) else letters).append(item)
             outcome = await self.handler(received, uow, now) if received else Outcome()
             letters.extend(outcome.dead_letters)
-            records = [encode(event, source=self.source, now=now) for event in outcome.events]
+            # What a batch emits descends from its oldest input (an upper bound on its age).
+            origins = [origin for item in received if (origin := item.origin) is not None]
+            origin = min(origins) if origins else None
+            records = [encode(event, source=self.source, now=now, origin_time=origin) for event in outcome.events]
             records += self._letter_records(letters, now)
             await uow.outbox.add(records)
             await uow.commit()
+        if origins:
+            committed = self.clock()
+            age = self.metrics.event_age_seconds.labels(self.topic)
+            for moment in origins:
+                age.observe(max(0.0, (committed - moment).total_seconds()))
         duplicates = len(candidates) - len(received) - (len(letters) - len(outcome.dead_letters))
         consumed = self.metrics.consumed
         consumed.labels(self.topic, "processed").inc(len(received) - len(outcome.dead_letters))

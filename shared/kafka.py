@@ -8,6 +8,7 @@ import ssl
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 from faststream.kafka import KafkaBroker, KafkaMessage
@@ -59,15 +60,23 @@ async def _raw_body(message: Any, _original: Any = None) -> Any:
     return message.body
 
 
-def subscribe(broker: KafkaBroker, settings: BaseServiceSettings, topic: TopicSpec, consumer: BatchConsumer) -> Any:
-    """Register a batch subscription that commits offsets only after the consumer's transaction."""
+def subscribe(broker: KafkaBroker, settings: BaseServiceSettings, consumers: Sequence[BatchConsumer]) -> Any:
+    """One batch subscription for all of a service's topics: one consumer-group member per process,
+    so a replica joining or leaving costs one rebalance (a subscriber per topic in one group made
+    every start a storm of them). A batch is split by topic, each part handled in record order
+    by its topic's consumer; offsets are committed only after every part's transaction."""
+    by_topic = {settings.topic(c.topic): c for c in consumers}
 
     async def on_batch(body: Any, message: KafkaMessage) -> None:
         records = message.raw_message
-        await consumer(records if isinstance(records, (tuple, list)) else (records,))
+        parts: dict[str, list[Any]] = {}
+        for record in records if isinstance(records, (tuple, list)) else (records,):
+            parts.setdefault(record.topic, []).append(record)
+        for topic, part in parts.items():
+            await by_topic[topic](part)
 
     return broker.subscriber(
-        settings.topic(topic.name),
+        *by_topic,
         group_id=settings.consumer_group,
         batch=True,
         max_records=settings.batch_max_records,
@@ -78,19 +87,39 @@ def subscribe(broker: KafkaBroker, settings: BaseServiceSettings, topic: TopicSp
         heartbeat_interval_ms=settings.kafka_heartbeat_interval_ms,
         max_partition_fetch_bytes=2 * 1024 * 1024,
         decoder=_raw_body,
-        title=f"{settings.service_name}:{topic.name}",
-        description=topic.description,
+        title=f"{settings.service_name}:{','.join(c.topic for c in consumers)}",
+        description="; ".join(f"{c.topic}: {c.description}" for c in consumers if c.description),
     )(on_batch)
 
 
 class BrokerPublisher:
-    """Publishes outbox records through the FastStream broker (so TestKafkaBroker sees them too)."""
+    """Publishes outbox records on the broker's producer.
+
+    On a connected KafkaBroker the records go straight to its aiokafka producer (headers as they
+    are, one future per record, awaited together): FastStream's per-message publish path costs
+    more than the rest of the relay. Under TestKafkaBroker there is no such producer, and records
+    go through `broker.publish`, so in-memory tests see them too."""
 
     def __init__(self, broker: KafkaBroker, settings: BaseServiceSettings) -> None:
         self.broker = broker
         self.settings = settings
 
+    def _producer(self) -> AIOKafkaProducer | None:
+        config = getattr(self.broker, "config", None)
+        state = getattr(getattr(config, "producer", None), "_producer", None)
+        producer = getattr(state, "producer", None)
+        return producer if isinstance(producer, AIOKafkaProducer) else None
+
     async def publish_many(self, records: Sequence[OutboxRecord]) -> None:
+        producer = self._producer()
+        if producer is not None:
+            futures = [
+                await producer.send(self.settings.topic(r.topic), r.value, key=r.key, headers=list(r.headers))
+                for r in records
+            ]
+            if futures:
+                await asyncio.gather(*futures)
+            return
         pending = []
         for record in records:
             headers = {name: value.decode("utf-8", "backslashreplace") for name, value in record.headers}

@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from .events.base import EventData
 from .events.catalogue import TopicSpec
-from .events.envelope import CloudEvent
+from .events.envelope import CloudEvent, format_time
 
 log = logging.getLogger(__name__)
 
@@ -52,19 +52,26 @@ class Outgoing:
     data: EventData
     id_seed: str | None = None  # makes the event id deterministic (uuid5 of the seed)
     correlation_id: str | None = None
+    origin_time: datetime | None = None  # when the inbound fact behind it entered hoctap
 
 
 def stable_event_id(seed: str) -> str:
     return str(uuid.uuid5(NAMESPACE, seed))
 
 
-def encode(outgoing: Outgoing, *, source: str, now: datetime) -> OutboxRecord:
-    """Wrap an event in its CloudEvents envelope (binary mode) as a record for the outbox."""
+def encode(outgoing: Outgoing, *, source: str, now: datetime, origin_time: datetime | None = None) -> OutboxRecord:
+    """Wrap an event in its CloudEvents envelope (binary mode) as a record for the outbox.
+
+    `origin_time` (unless the event carries its own) becomes the `origintime` extension: when the
+    inbound fact behind this event entered hoctap, so every hop can measure its end-to-end age."""
     data = outgoing.data
     if type(data) not in outgoing.topic.event_types:
         raise TypeError(f"{type(data).__name__} is not an event type of topic {outgoing.topic.name}")
     event_id = stable_event_id(outgoing.id_seed) if outgoing.id_seed else str(uuid.uuid4())
     extensions = {"correlationid": outgoing.correlation_id} if outgoing.correlation_id else {}
+    origin = outgoing.origin_time or origin_time
+    if origin is not None:
+        extensions["origintime"] = format_time(origin)
     envelope = CloudEvent(
         id=event_id,
         source=source,

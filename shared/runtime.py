@@ -65,7 +65,7 @@ class ServiceRuntime:
             on_backlog=self.metrics.outbox_backlog.set,
         )
         self.consumers: list[BatchConsumer] = []
-        self.subscribers: list[tuple[str, Any]] = []
+        self.subscriber: Any = None
         self.loops: list[Loop] = [self.relay.run, self._measure_lag]
         self.published_topics: list[str] = [DEAD_LETTERS[self.service].name]
         self._stopping = asyncio.Event()
@@ -94,11 +94,18 @@ class ServiceRuntime:
             metrics=self.metrics,
             clock=self.clock,
             on_committed=lambda: (self.relay.wake(), on_committed() if on_committed else None),
+            description=topic.description,
             **consumer_options,
         )
+        if self.subscriber is not None:
+            raise RuntimeError(f"consume({topic.name}) after subscribe(): register every topic first")
         self.consumers.append(consumer)
-        self.subscribers.append((topic.name, subscribe(self.broker, self.settings, topic, consumer)))
         return consumer
+
+    def subscribe(self) -> None:
+        """Subscribe the consumers registered so far, as one group member (idempotent)."""
+        if self.subscriber is None and self.consumers:
+            self.subscriber = subscribe(self.broker, self.settings, self.consumers)
 
     def publishes(self, *topics: TopicSpec) -> None:
         self.published_topics.extend(t.name for t in topics)
@@ -119,19 +126,19 @@ class ServiceRuntime:
         return {"database": database, "broker": broker}
 
     async def _measure_lag(self, stopping: asyncio.Event) -> None:
+        names = {self.settings.topic(c.topic): c.topic for c in self.consumers}
         while not stopping.is_set():
-            for name, subscriber in self.subscribers:
-                consumer = getattr(subscriber, "consumer", None)
-                if consumer is None:
-                    continue
+            consumer = getattr(self.subscriber, "consumer", None)
+            if consumer is not None:
                 try:
-                    lag = 0
+                    lags = dict.fromkeys(names.values(), 0)
                     for partition in consumer.assignment():
                         highwater = consumer.highwater(partition)
                         position = await consumer.position(partition)
-                        if highwater is not None:
-                            lag += max(0, highwater - position)
-                    self.metrics.consumer_lag.labels(name).set(lag)
+                        if highwater is not None and partition.topic in names:
+                            lags[names[partition.topic]] += max(0, highwater - position)
+                    for name, lag in lags.items():
+                        self.metrics.consumer_lag.labels(name).set(lag)
                 except Exception:
                     log.debug("could not measure consumer lag", exc_info=True)
             with contextlib.suppress(TimeoutError):
@@ -139,6 +146,7 @@ class ServiceRuntime:
 
     @contextlib.asynccontextmanager
     async def lifespan(self, _app: Any = None) -> AsyncIterator[None]:
+        self.subscribe()
         self.metrics.declare_topics([c.topic for c in self.consumers], self.published_topics)
         await self.broker.start()
         self.started = True

@@ -80,15 +80,17 @@ class FakeUnitOfWork:
 class FakeRecord:
     """Quacks like aiokafka's ConsumerRecord."""
 
-    def __init__(self, topic: str, value: bytes | None, key: bytes | None = None, headers: Sequence[tuple[str, bytes]] = (), partition: int = 0, offset: int = 0) -> None:
+    def __init__(self, topic: str, value: bytes | None, key: bytes | None = None, headers: Sequence[tuple[str, bytes]] = (), partition: int = 0, offset: int = 0, timestamp: int | None = None) -> None:
         self.topic, self.value, self.key = topic, value, key
         self.headers = list(headers)
         self.partition, self.offset = partition, offset
+        self.timestamp = timestamp
 
 
-def record_of(topic: TopicSpec, key: str, data: EventData, *, source: str = "/test", now: datetime = NOW, seed: str | None = None, offset: int = 0) -> FakeRecord:
-    encoded = encode(Outgoing(topic, key, data, id_seed=seed), source=source, now=now)
-    return FakeRecord(topic.name, encoded.value, encoded.key, encoded.headers, offset=offset)
+def record_of(topic: TopicSpec, key: str, data: EventData, *, source: str = "/test", now: datetime = NOW, seed: str | None = None, offset: int = 0,
+              timestamp: int | None = None, origin_time: datetime | None = None) -> FakeRecord:
+    encoded = encode(Outgoing(topic, key, data, id_seed=seed, origin_time=origin_time), source=source, now=now)
+    return FakeRecord(topic.name, encoded.value, encoded.key, encoded.headers, offset=offset, timestamp=timestamp)
 
 
 def received(topic: TopicSpec, key: str, data: EventData, *, source: str = "/test", event_id: str | None = None) -> Received[Any]:

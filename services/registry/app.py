@@ -69,6 +69,7 @@ def build_registry(
         on_rejection=rejection_for,
         on_committed=after_commit,
     )
+    runtime.subscribe()
     runtime.add_loop(parking.run)
     runtime.add_loop(republisher.run)
     runtime.publishes(*REGISTRY_ENTITY_TOPICS, REGISTRY_REJECTIONS)

@@ -43,6 +43,17 @@ class CloudEvent:
     def correlation_id(self) -> str | None:
         return self.extensions.get("correlationid")
 
+    @property
+    def origin_time(self) -> datetime | None:
+        """When the fact this event descends from entered hoctap (extension `origintime`), if known."""
+        text = self.extensions.get("origintime")
+        if text is None:
+            return None
+        try:
+            return parse_time(text)
+        except EnvelopeError:
+            return None
+
     def to_headers(self) -> list[tuple[str, bytes]]:
         """Encode as Kafka headers (binary mode)."""
         headers = [

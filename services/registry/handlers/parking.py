@@ -1,7 +1,8 @@
 """Facts waiting for what they refer to (a member before its household).
 
 Policy: a fact whose reference is unknown is parked, not refused. Parked facts are retried in
-arrival order every `park_retry_seconds` (and at once when a batch parks some). When one finally applies, the
+arrival order every `park_retry_seconds` (and soon after a batch parks some): one pass walks every
+parked fact once, a page at a time, so facts that keep waiting never starve the others or spin. When one finally applies, the
 entity's newest fact time decides: if a later fact already changed the entity, the parked one is
 stale and changes nothing. A fact still waiting after `park_seconds` (default one hour) is
 refused with reason `expired_waiting`: dead-lettered and announced to its publisher.
@@ -51,7 +52,8 @@ def park_row(submission: Submission, result: Result, now: datetime, scrub: Calla
         "offset": delivery.offset if delivery else None,
         "record_key": delivery.key if delivery else None,
         "record_value": scrub(delivery.value) if delivery and delivery.value else None,
-        "header_names": [k for k, _ in delivery.headers] if delivery else [],
+        # PostgreSQL text refuses NUL, which a Kafka header name may carry.
+        "header_names": [k.replace("\x00", "\ufffd") for k, _ in delivery.headers] if delivery else [],
         "header_values": [v or b"" for _, v in delivery.headers] if delivery else [],
         "parked_at": now,
     }
@@ -66,6 +68,7 @@ class ParkedFacts:
         park_seconds: float,
         retry_seconds: float,
         batch_size: int = 500,
+        min_interval_seconds: float = 0.5,
         clock: Callable[[], datetime],
         on_change: Callable[[], None] = lambda: None,
     ) -> None:
@@ -74,6 +77,7 @@ class ParkedFacts:
         self.park_seconds = park_seconds
         self.retry_seconds = retry_seconds
         self.batch_size = batch_size
+        self.min_interval_seconds = min(min_interval_seconds, retry_seconds)
         self.clock = clock
         self.on_change = on_change
         self._wakeup = asyncio.Event()
@@ -84,25 +88,39 @@ class ParkedFacts:
 
     async def run(self, stopping: asyncio.Event) -> None:
         while not stopping.is_set():
+            self._wakeup.clear()
             try:
-                while await self.retry_once() >= self.batch_size:
-                    pass
+                await self.retry_pass()
             except Exception:
                 log.exception("retrying parked facts failed; will try again")
-            self._wakeup.clear()
+            # A short pause even when woken: parking comes in bursts, and a pass costs one read
+            # of every parked fact.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stopping.wait(), timeout=self.min_interval_seconds)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wakeup.wait(), timeout=self.retry_seconds)
 
-    async def retry_once(self) -> int:
-        """Retry up to one batch of parked facts; returns how many were looked at."""
+    async def retry_pass(self) -> int:
+        """Retry every parked fact once, oldest first; returns how many were looked at."""
+        seen, after = 0, 0
+        while True:
+            count, after = await self.retry_once(after)
+            seen += count
+            if count < self.batch_size:
+                return seen
+
+    async def retry_once(self, after_id: int = 0) -> tuple[int, int]:
+        """Retry up to one page of parked facts with ids above `after_id`; returns how many were
+        looked at and the last id (0 rows if another replica holds the parking lock)."""
         now = self.clock()
         async with self.unit_of_work() as uow:
             connection = uow.store.connection
             if not await connection.scalar(sa.select(sa.func.pg_try_advisory_xact_lock(LOCK))):
-                return 0
-            rows = list(await connection.execute(sa.select(PARKED).order_by(PARKED.c.id).limit(self.batch_size)))
+                return 0, after_id
+            query = sa.select(PARKED).where(PARKED.c.id > after_id).order_by(PARKED.c.id).limit(self.batch_size)
+            rows = list(await connection.execute(query))
             if not rows:
-                return 0
+                return 0, after_id
             submissions = [self._submission(row) for row in rows]
             processed = await process(uow.store, submissions, enforce=self.publishers.enforce, today=now.date())
             records = [encode(event, source="/hoctap/registry", now=now) for event in processed.events]
@@ -125,7 +143,7 @@ class ParkedFacts:
             await uow.commit()
         if records:
             self.on_change()
-        return len(rows)
+        return len(rows), rows[-1].id
 
     def _submission(self, row: Any) -> Submission:
         data = self.types[row.event_type].model_validate(row.data)

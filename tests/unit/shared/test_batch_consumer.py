@@ -103,3 +103,65 @@ async def test_a_database_outage_is_raised_so_the_batch_is_read_again_and_nothin
     assert uow.commits == 0
     assert uow.inbox.seen == set()
     assert uow.outbox.records == []
+
+
+class EchoingHandler:
+    """Emits one household snapshot-like event per fact (any event of a topic will do)."""
+
+    async def __call__(self, batch: list[Received[Any]], uow: Any, now: datetime) -> Outcome:
+        from shared.outbox import Outgoing
+
+        return Outcome(events=[Outgoing(REGISTRY_INBOUND, item.data.household_id, item.data) for item in batch])
+
+
+def moment(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+async def test_what_a_batch_emits_carries_the_entry_time_of_its_oldest_inbound_fact() -> None:
+    uow = FakeUnitOfWork()
+    consumer = BatchConsumer(
+        service="registry", topic=REGISTRY_INBOUND.name, accepted=REGISTRY_INBOUND.types_by_name(),
+        handler=EchoingHandler(), unit_of_work=lambda: uow, metrics=ServiceMetrics("registry", CollectorRegistry()),
+    )
+    older = int(moment("2026-11-28T01:00:00+00:00").timestamp() * 1000)
+    newer = int(moment("2026-11-28T01:00:05+00:00").timestamp() * 1000)
+    await consumer([
+        record_of(REGISTRY_INBOUND, "hh-1", household(1), timestamp=newer, offset=1),
+        record_of(REGISTRY_INBOUND, "hh-2", household(2), timestamp=older, offset=2),
+    ])
+
+    emitted = uow.outbox.on(REGISTRY_INBOUND.name)
+    assert len(emitted) == 2
+    assert {r.header("ce_origintime") for r in emitted} == {b"2026-11-28T01:00:00Z"}
+
+
+async def test_an_origin_carried_by_an_upstream_service_wins_over_the_record_timestamp() -> None:
+    uow = FakeUnitOfWork()
+    consumer = BatchConsumer(
+        service="registry", topic=REGISTRY_INBOUND.name, accepted=REGISTRY_INBOUND.types_by_name(),
+        handler=EchoingHandler(), unit_of_work=lambda: uow, metrics=ServiceMetrics("registry", CollectorRegistry()),
+    )
+    relayed_at = int(moment("2026-11-28T02:00:00+00:00").timestamp() * 1000)
+    await consumer([record_of(REGISTRY_INBOUND, "hh-1", household(1), timestamp=relayed_at,
+                              origin_time=moment("2026-11-28T01:59:58.500000+00:00"))])
+
+    [emitted] = uow.outbox.on(REGISTRY_INBOUND.name)
+    assert emitted.header("ce_origintime") == b"2026-11-28T01:59:58.500000Z"
+
+
+async def test_each_consumed_event_s_age_since_it_entered_hoctap_is_observed_at_commit() -> None:
+    uow, registry = FakeUnitOfWork(), CollectorRegistry()
+    consumer = BatchConsumer(
+        service="registry", topic=REGISTRY_INBOUND.name, accepted=REGISTRY_INBOUND.types_by_name(),
+        handler=RecordingHandler(), unit_of_work=lambda: uow, metrics=ServiceMetrics("registry", registry),
+        clock=lambda: moment("2026-11-28T01:00:01.200000+00:00"),
+    )
+    entered = int(moment("2026-11-28T01:00:00+00:00").timestamp() * 1000)
+    await consumer([record_of(REGISTRY_INBOUND, f"hh-{n}", household(n), timestamp=entered, offset=n) for n in (1, 2)])
+
+    labels = {"topic": REGISTRY_INBOUND.name}
+    assert registry.get_sample_value("hoctap_registry_event_age_seconds_count", labels) == 2
+    assert registry.get_sample_value("hoctap_registry_event_age_seconds_sum", labels) == pytest.approx(2.4)
+    assert registry.get_sample_value("hoctap_registry_event_age_seconds_bucket", {**labels, "le": "1.0"}) == 0
+    assert registry.get_sample_value("hoctap_registry_event_age_seconds_bucket", {**labels, "le": "1.25"}) == 2
