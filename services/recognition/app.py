@@ -1,25 +1,38 @@
-"""Recognition composition root: the rule book, the evidence consumer, the decisions API."""
+"""Recognition composition root: the rule book, one consumer per registry entity topic, the
+start-up re-evaluation, and the HTTP API (rule sets, decisions with their trace, what-if)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-from fastapi import FastAPI, HTTPException
+from fastapi import FastAPI
 
-from shared.events.catalogue import RECOGNITION_DECISIONS, REGISTRY_ENTITY_TOPICS, REGISTRY_HOUSEHOLDS
-from shared.events.registry import FamilyEvidenceRecorded
-from shared.events.vocabulary import Title
-from shared.http import service_app
+from shared.events.catalogue import RECOGNITION_DECISIONS, REGISTRY_ENTITY_TOPICS
+from shared.http import load_readers, service_app
 from shared.runtime import ServiceRuntime
 
 from .adapters.db import OUTBOX, RecognitionSqlUnitOfWork
 from .adapters.rule_files import BUILT_IN, load_rule_book
+from .api import router
 from .domain.rule_book import RuleBook
-from .handlers import EvidenceHandler
+from .handlers import RecognitionHandler, reevaluate
+from .handlers.intake import ACCEPTED
+from .handlers.reevaluate import check_rule_sets
+from .handlers.telemetry import RecognitionMetrics
 from .settings import RecognitionSettings
 
-VERSION = "0.1.0"
+VERSION = "0.2.0"
+log = logging.getLogger(__name__)
+
+
+def sql_unit_of_work(runtime: ServiceRuntime, settings: RecognitionSettings) -> Callable[[], Any]:
+    return lambda: RecognitionSqlUnitOfWork(
+        runtime.engine, OUTBOX, runtime.channel, lock_namespace=settings.database_schema
+    )
 
 
 def build_runtime(
@@ -29,52 +42,57 @@ def build_runtime(
     unit_of_work: Callable[[], Any] | None = None,
     **overrides: Any,
 ) -> ServiceRuntime:
-    """Recognition's consumer and relay; tests pass an in-memory `unit_of_work`."""
+    """Recognition's consumers, relay and start-up re-evaluation; tests pass an in-memory `unit_of_work`."""
     runtime = ServiceRuntime(settings, OUTBOX, **overrides)
-    uow = unit_of_work or (lambda: RecognitionSqlUnitOfWork(runtime.engine, OUTBOX, runtime.channel))
+    uow = unit_of_work or sql_unit_of_work(runtime, settings)
+    metrics = RecognitionMetrics(runtime.registry)
+    handler = RecognitionHandler(rule_book, metrics)
     for topic in REGISTRY_ENTITY_TOPICS:
-        handled = (FamilyEvidenceRecorded,) if topic is REGISTRY_HOUSEHOLDS else ()
-        runtime.consume(topic, EvidenceHandler(rule_book), uow, accepted=topic.accepting(*handled))
+        runtime.consume(
+            topic,
+            handler,
+            uow,
+            accepted=topic.accepting(*(t for t in ACCEPTED if t in topic.event_types)),
+        )
+    runtime.subscribe()
     runtime.publishes(RECOGNITION_DECISIONS)
+
+    async def reevaluate_on_start(stopping: asyncio.Event) -> None:
+        """Decide into a new series what a rule version new for a year has not decided yet."""
+        result = await reevaluate(rule_book, uow, runtime.clock(), metrics=metrics)
+        if result.targets:
+            runtime.relay.wake()
+        log.info(
+            "start-up re-evaluation done",
+            extra={"targets": result.targets, "decisions": result.decisions},
+        )
+
+    runtime.add_loop(reevaluate_on_start)
     return runtime
 
 
 def build_app(settings: RecognitionSettings | None = None, **overrides: Any) -> FastAPI:
     settings = settings or RecognitionSettings()
     rule_book = load_rule_book([BUILT_IN, *settings.rule_set_folders])
-    runtime = build_runtime(settings, rule_book, **overrides)
+    unit_of_work = overrides.pop("unit_of_work", None)
+    runtime = build_runtime(settings, rule_book, unit_of_work=unit_of_work, **overrides)
+    uow = unit_of_work or sql_unit_of_work(runtime, settings)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Any) -> AsyncIterator[None]:
+        # A version already used must not have changed: refuse to start rather than rewrite history.
+        await check_rule_sets(rule_book, uow)
+        async with runtime.lifespan(app):
+            yield
+
     app = service_app(
         service="recognition",
         version=VERSION,
         registry=runtime.registry,
         readiness=runtime.readiness,
-        lifespan=runtime.lifespan,
-        description="Evaluates title criteria from versioned rule sets and explains every decision.",
+        lifespan=lifespan,
+        description="Evaluates the five learning titles from versioned rule sets, in cascade, and explains every decision.",
     )
     app.state.runtime = runtime
-
-    @app.get("/v1/rule-sets", tags=["rules"])
-    async def rule_sets() -> list[dict[str, Any]]:
-        return [
-            {
-                "id": r.id,
-                "title": r.title.value,
-                "version": r.version,
-                "effective_from": r.effective.from_.isoformat(),
-                "effective_until": r.effective.until.isoformat() if r.effective.until else None,
-                "legal_reference": r.legal_reference.document,
-                "threshold": r.threshold.value,
-                "max_points": r.max_points,
-            }
-            for r in rule_book.rule_sets
-        ]
-
-    @app.get("/v1/decisions/{title}/{entity_id}/{year}", tags=["decisions"])
-    async def decision(title: Title, entity_id: str, year: int) -> dict[str, Any]:
-        async with RecognitionSqlUnitOfWork(runtime.engine, OUTBOX, runtime.channel) as uow:
-            found = (await uow.decisions.get_many(title, [(entity_id, year)])).get((entity_id, year))
-        if found is None:
-            raise HTTPException(404, f"no {title.value} decision for {entity_id} in {year}")
-        return found.decision.model_dump(mode="json")
-
+    app.include_router(router(rule_book, lambda: runtime.engine, load_readers(settings.readers_file)))
     return app

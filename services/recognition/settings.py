@@ -17,3 +17,8 @@ class RecognitionSettings(BaseServiceSettings):
         default_factory=list,
         description="Province folders of rule-set YAML, read after the built-in ones.",
     )
+    readers_file: Path | None = Field(
+        default=None,
+        description="YAML of reader tokens (name, token_sha256) allowed to read decisions and "
+        "simulations; without it those routes refuse every request.",
+    )

@@ -1,1 +1,2 @@
-"""Recognition adapters: PostgreSQL (db) and rule-set files (rule_files)."""
+"""Recognition adapters: PostgreSQL (db, store, projections, population), rule-set files
+(rule_files), and the terminal (cli, terminal)."""

@@ -1,9 +1,13 @@
-"""Recognition tables (SQLModel) and the stores that read and write them in bulk."""
+"""Recognition tables (SQLModel, on recognition's own metadata) and its unit of work.
+
+Projections of the registry (citizen, household with its hamlet periods, unit, clan, area) keep
+the highest snapshot version; evidence is one row per title, entity and year; decisions one row
+per series (title, entity, year, rule set id, rule version), never overwritten by another series.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -13,24 +17,86 @@ from sqlalchemy.orm import registry as orm_registry
 from sqlmodel import Field, SQLModel
 
 from shared.db import plumbing_tables
-from shared.events.inbound import FamilyEvidence
-from shared.events.recognition import TitleDecided
-from shared.events.vocabulary import Title
 from shared.unit_of_work import SqlUnitOfWork
-
-from ..domain.decisions import DecisionState
 
 
 class RecognitionTable(SQLModel, registry=orm_registry()):
     """Base of recognition's tables (their own metadata: recognition owns its schema)."""
 
 
-class FamilyEvidenceRow(RecognitionTable, table=True):
-    __tablename__ = "family_evidence"
+class CitizenRow(RecognitionTable, table=True):
+    __tablename__ = "citizen"
+
+    citizen_id: str = Field(primary_key=True)
+    birth_year: int
+    household_id: str | None = Field(default=None, index=True)
+    unit_ids: list[str] = Field(sa_type=postgresql.ARRAY(sa.Text))
+    removed_on: date | None = None
+    version: int
+
+
+class HouseholdRow(RecognitionTable, table=True):
+    __tablename__ = "household"
 
     household_id: str = Field(primary_key=True)
+    hamlet_code: str
+    commune_code: str
+    province_code: str
+    registered_on: date
+    removed_on: date | None = None
+    clan_id: str | None = Field(default=None, index=True)
+    version: int
+
+
+class HouseholdHamletRow(RecognitionTable, table=True):
+    """Where each household lived, one row per period (the registry's hamlet history)."""
+
+    __tablename__ = "household_hamlet"
+
+    household_id: str = Field(primary_key=True)
+    valid_from: date = Field(primary_key=True)
+    hamlet_code: str = Field(primary_key=True, index=True)
+    valid_to: date | None = None
+
+
+class UnitRow(RecognitionTable, table=True):
+    __tablename__ = "unit"
+
+    unit_id: str = Field(primary_key=True)
+    commune_code: str
+    province_code: str
+    member_count: int
+    version: int
+
+
+class ClanRow(RecognitionTable, table=True):
+    __tablename__ = "clan"
+
+    clan_id: str = Field(primary_key=True)
+    home_commune_code: str
+    home_hamlet_code: str | None = None
+    province_code: str
+    version: int
+
+
+class AreaRow(RecognitionTable, table=True):
+    __tablename__ = "area"
+
+    code: str = Field(primary_key=True)
+    level: str
+    name: str
+    parent_code: str | None = None
+    province_code: str
+    version: int
+
+
+class EvidenceRow(RecognitionTable, table=True):
+    __tablename__ = "evidence"
+
+    title: str = Field(primary_key=True)
+    entity_id: str = Field(primary_key=True)
     year: int = Field(primary_key=True)
-    evidence: dict[str, Any] = Field(sa_type=postgresql.JSONB)
+    facts: dict[str, Any] = Field(sa_type=postgresql.JSONB)
     version: int
 
 
@@ -40,106 +106,51 @@ class DecisionRow(RecognitionTable, table=True):
     title: str = Field(primary_key=True)
     entity_id: str = Field(primary_key=True)
     year: int = Field(primary_key=True)
+    rule_set_id: str = Field(primary_key=True)
+    rule_version: str = Field(primary_key=True)
     granted: bool
+    assessable: bool
     total_points: float
-    rule_set_id: str
-    rule_version: str
     revision: int
+    rule_effective_from: date
     body: dict[str, Any] = Field(sa_type=postgresql.JSONB)
     decided_at: datetime = Field(sa_column_kwargs={"server_default": sa.func.now()})
 
 
+class RuleSetSeenRow(RecognitionTable, table=True):
+    """Each rule-set version decisions were made under, with a fingerprint of its content."""
+
+    __tablename__ = "rule_set_seen"
+
+    rule_set_id: str = Field(primary_key=True)
+    rule_version: str = Field(primary_key=True)
+    title: str
+    effective_from: date
+    fingerprint: str
+    first_seen_at: datetime = Field(sa_column_kwargs={"server_default": sa.func.now()})
+
+
 METADATA = RecognitionTable.metadata
 OUTBOX, PROCESSED = plumbing_tables(METADATA)
-EVIDENCE: sa.Table = FamilyEvidenceRow.__table__  # type: ignore[attr-defined]
+CITIZENS: sa.Table = CitizenRow.__table__  # type: ignore[attr-defined]
+HOUSEHOLDS: sa.Table = HouseholdRow.__table__  # type: ignore[attr-defined]
+HOUSEHOLD_HAMLETS: sa.Table = HouseholdHamletRow.__table__  # type: ignore[attr-defined]
+UNITS: sa.Table = UnitRow.__table__  # type: ignore[attr-defined]
+CLANS: sa.Table = ClanRow.__table__  # type: ignore[attr-defined]
+AREAS: sa.Table = AreaRow.__table__  # type: ignore[attr-defined]
+EVIDENCE: sa.Table = EvidenceRow.__table__  # type: ignore[attr-defined]
 DECISIONS: sa.Table = DecisionRow.__table__  # type: ignore[attr-defined]
-
-
-class SqlEvidenceStore:
-    def __init__(self, connection: AsyncConnection) -> None:
-        self.connection = connection
-
-    async def versions(self, keys: Iterable[tuple[str, int]]) -> dict[tuple[str, int], int]:
-        keys = list(keys)
-        if not keys:
-            return {}
-        rows = await self.connection.execute(
-            sa.select(EVIDENCE.c.household_id, EVIDENCE.c.year, EVIDENCE.c.version).where(
-                sa.tuple_(EVIDENCE.c.household_id, EVIDENCE.c.year).in_(keys)
-            )
-        )
-        return {(r.household_id, r.year): r.version for r in rows}
-
-    async def save_many(self, rows: Sequence[tuple[str, int, FamilyEvidence, int]]) -> None:
-        if not rows:
-            return
-        statement = postgresql.insert(EVIDENCE)
-        await self.connection.execute(
-            statement.on_conflict_do_update(
-                index_elements=["household_id", "year"],
-                set_={"evidence": statement.excluded.evidence, "version": statement.excluded.version},
-                where=EVIDENCE.c.version < statement.excluded.version,
-            ),
-            [
-                {"household_id": h, "year": y, "evidence": e.model_dump(mode="json"), "version": v}
-                for h, y, e, v in rows
-            ],
-        )
-
-
-class SqlDecisionStore:
-    def __init__(self, connection: AsyncConnection) -> None:
-        self.connection = connection
-
-    async def get_many(self, title: Title, keys: Iterable[tuple[str, int]]) -> dict[tuple[str, int], DecisionState]:
-        keys = list(keys)
-        if not keys:
-            return {}
-        rows = await self.connection.execute(
-            sa.select(DECISIONS).where(
-                DECISIONS.c.title == title.value,
-                sa.tuple_(DECISIONS.c.entity_id, DECISIONS.c.year).in_(keys),
-            )
-        )
-        return {
-            (r.entity_id, r.year): DecisionState(
-                title=Title(r.title),
-                entity_id=r.entity_id,
-                year=r.year,
-                revision=r.revision,
-                decision=TitleDecided.model_validate(r.body),
-            )
-            for r in rows
-        }
-
-    async def save_many(self, decisions: Sequence[DecisionState]) -> None:
-        if not decisions:
-            return
-        statement = postgresql.insert(DECISIONS)
-        columns = ("granted", "total_points", "rule_set_id", "rule_version", "revision", "body")
-        await self.connection.execute(
-            statement.on_conflict_do_update(
-                index_elements=["title", "entity_id", "year"],
-                set_={**{c: statement.excluded[c] for c in columns}, "decided_at": sa.func.now()},
-            ),
-            [
-                {
-                    "title": d.title.value,
-                    "entity_id": d.entity_id,
-                    "year": d.year,
-                    "granted": d.decision.granted,
-                    "total_points": d.decision.total_points,
-                    "rule_set_id": d.decision.rule_set_id,
-                    "rule_version": d.decision.rule_version,
-                    "revision": d.revision,
-                    "body": d.decision.model_dump(mode="json"),
-                }
-                for d in decisions
-            ],
-        )
+RULE_SETS_SEEN: sa.Table = RuleSetSeenRow.__table__  # type: ignore[attr-defined]
 
 
 class RecognitionSqlUnitOfWork(SqlUnitOfWork):
+    """One transaction: projections, evidence, decisions, processed events and the outbox."""
+
+    def __init__(self, *args: Any, lock_namespace: str = "recognition", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lock_namespace = lock_namespace
+
     def _bind(self, connection: AsyncConnection) -> None:
-        self.evidence = SqlEvidenceStore(connection)
-        self.decisions = SqlDecisionStore(connection)
+        from .store import SqlRecognitionStore
+
+        self.store = SqlRecognitionStore(connection, self.lock_namespace)

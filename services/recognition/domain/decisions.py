@@ -1,19 +1,24 @@
-"""Turning an evaluation into a decision, and telling whether a decision changed."""
+"""Turning an evaluation into a decision event, and telling whether a decision changed.
+
+Decisions form series: one per (title, entity, year, rule set id, rule version). A new rule
+version for a year starts a new series at revision 1; the older series is kept as it was.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
 
-from shared.events.recognition import CriterionScore, ItemScore, TitleDecided
+from shared.events.recognition import TitleDecided
 from shared.events.vocabulary import Title
 
 from .evaluation import Evaluation
+from .rules import ENTITY_KIND_OF
 
 
 @dataclass(frozen=True, slots=True)
 class DecisionState:
-    """The last decision published for an entity, title and year."""
+    """The last decision published in one series."""
 
     title: Title
     entity_id: str
@@ -21,59 +26,82 @@ class DecisionState:
     revision: int
     decision: TitleDecided
 
+    @property
+    def series(self) -> tuple[str, str]:
+        return (self.decision.rule_set_id, self.decision.rule_version)
+
+
+def _value(value: object) -> float | bool | None:
+    if value is None or isinstance(value, bool):
+        return value
+    return float(value)  # type: ignore[arg-type]
+
+
+def _observed(value: float | bool | None) -> float | bool | None:
+    return round(value, 4) if isinstance(value, float) else value
+
 
 def to_event(
     evaluation: Evaluation,
     *,
     title: Title,
-    entity_kind: str,
     entity_id: str,
     year: int,
     effective_from: date,
-    revision: int,
+    revision: int = 1,
+    entity_kind: str | None = None,
 ) -> TitleDecided:
-    return TitleDecided(
-        title=title,
-        entity_kind=entity_kind,
-        entity_id=entity_id,
-        year=year,
-        granted=evaluation.granted,
-        total_points=evaluation.total_points,
-        max_points=evaluation.max_points,
-        threshold=evaluation.threshold,
-        criteria=tuple(
-            CriterionScore(
-                id=c.id,
-                points=c.points,
-                max_points=c.max_points,
-                minimum=c.minimum,
-                met=c.met,
-                items=tuple(
-                    ItemScore(
-                        id=i.id,
-                        points=i.points,
-                        max_points=i.max_points,
-                        met=i.met,
-                        observed=i.observed,
-                        required=i.required,
-                    )
-                    for i in c.items
-                ),
-            )
-            for c in evaluation.criteria
-        ),
-        unmet=evaluation.unmet,
-        rule_set_id=evaluation.rule_set_id,
-        rule_version=evaluation.rule_version,
-        rule_effective_from=effective_from,
-        revision=revision,
+    """The decision event with its whole trace, validated in one go from plain data (pydantic's
+    core does it in a single pass; building the nested models one by one costs several times more)."""
+    return TitleDecided.model_validate(
+        {
+            "title": title,
+            "entity_kind": entity_kind or ENTITY_KIND_OF[title],
+            "entity_id": entity_id,
+            "year": year,
+            "assessable": evaluation.assessable,
+            "missing_facts": evaluation.missing_facts,
+            "granted": evaluation.granted,
+            "total_points": evaluation.total_points,
+            "max_points": evaluation.max_points,
+            "threshold": evaluation.threshold,
+            "criteria": [
+                {
+                    "id": c.id,
+                    "points": c.points,
+                    "max_points": c.max_points,
+                    "minimum": c.minimum,
+                    "met": c.met,
+                    "items": [
+                        {
+                            "id": i.id,
+                            "points": i.points,
+                            "max_points": i.max_points,
+                            "met": i.met,
+                            "observed": _observed(i.observed),
+                            "required": i.required,
+                        }
+                        for i in c.items
+                    ],
+                }
+                for c in evaluation.criteria
+            ],
+            "unmet": evaluation.unmet,
+            "facts": {name: _value(value) for name, value in evaluation.facts.items()},
+            "rule_set_id": evaluation.rule_set_id,
+            "rule_version": evaluation.rule_version,
+            "rule_effective_from": effective_from,
+            "revision": revision,
+        }
     )
 
 
 def next_decision(previous: DecisionState | None, candidate: TitleDecided) -> TitleDecided | None:
-    """The decision to publish, or None when it says the same as the last one published."""
+    """The decision to publish, or None when it says the same as the last one of its series."""
     if previous is None:
         return candidate.model_copy(update={"revision": 1})
-    if previous.decision.model_copy(update={"revision": 0}) == candidate.model_copy(update={"revision": 0}):
+    if previous.decision.model_copy(update={"revision": 0}) == candidate.model_copy(
+        update={"revision": 0}
+    ):
         return None
     return candidate.model_copy(update={"revision": previous.revision + 1})

@@ -1,31 +1,53 @@
 """Evaluation: (facts, rule set) -> decision with points per criterion and item, and why not.
 
 A pure function of its inputs, so the same facts under the same rules give the same decision
-whatever the order or time they arrive in.
+whatever the order or time they arrive in. The rule set is compiled once into a plan of small
+closures (`plan`); this module holds what an evaluation returns. The results are named tuples
+(immutable, and several times cheaper to build than frozen dataclasses), and the sentences that
+explain a refusal are written only when asked for: at province scale both matter.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
-from .rules import CountScore, Criterion, FlagScore, Item, RuleSet, ShareScore
+from .rules import ALTERNATIVES_ID, PREREQUISITES_ID, RuleSet
+
+DERIVED_MARK = ".derived"
+"""A fact `x` counted by the cascade comes with `x.derived: true` in the facts and the trace."""
+
+Reason = str | tuple[Any, ...] | None
 
 
-@dataclass(frozen=True, slots=True)
-class ItemResult:
+def _sentence(reason: Reason) -> str | None:
+    if reason is None or isinstance(reason, str):
+        return reason
+    kind, *args = reason
+    if kind == "count":
+        fact, value, required = args
+        return f"{fact} is {value:g}; {required:g} required ({required - value:g} short)"
+    names, part, base, whole, share, required, needed = args
+    return f"{names} is {part:g} of {base} {whole:g} ({share:.0%}); {required:.0%} required ({needed:g} more)"
+
+
+class ItemResult(NamedTuple):
     id: str
     points: float
     max_points: float
     met: bool
     observed: float | bool | None
     required: float | bool | None
-    shortfall: str | None
+    reason: Reason = None
+    """Why the item is not met: a sentence, or the values to write one from (see `shortfall`)."""
+
+    @property
+    def shortfall(self) -> str | None:
+        """Why the item is not met and how far off it is, in words; None when it is met."""
+        return _sentence(self.reason)
 
 
-@dataclass(frozen=True, slots=True)
-class CriterionResult:
+class CriterionResult(NamedTuple):
     id: str
     points: float
     max_points: float
@@ -34,96 +56,63 @@ class CriterionResult:
     items: tuple[ItemResult, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class Evaluation:
+class Evaluation(NamedTuple):
     granted: bool
     total_points: float
     max_points: float
     threshold: float
     criteria: tuple[CriterionResult, ...]
-    unmet: tuple[str, ...]
     rule_set_id: str
     rule_version: str
+    assessable: bool = True
+    missing_facts: tuple[str, ...] = ()
+    inputs: Mapping[str, Any] | None = None
+    """The facts evaluated (kept by reference: building the trace is left to `facts`)."""
+    reads: tuple[str, ...] = ()
+    markers: tuple[str, ...] = ()
+
+    @property
+    def facts(self) -> dict[str, float | bool | None]:
+        """Every fact the rule set read, with the value it read; a fact the cascade counted
+        comes with `<fact>.derived: true`."""
+        inputs = self.inputs or {}
+        read = {name: inputs.get(name) for name in self.reads}
+        read.update((marker, True) for marker in self.markers if inputs.get(marker))
+        return read
+
+    @property
+    def unmet(self) -> tuple[str, ...]:
+        """Plain-language reasons the title was not granted (none when it was)."""
+        if self.granted:
+            return ()
+        reasons: list[str] = []
+        if not self.assessable:
+            reasons.append(f"not assessable: missing facts {', '.join(self.missing_facts)}")
+        total, threshold = self.total_points, self.threshold
+        if total < threshold - 1e-9:
+            reasons.append(
+                f"total {total:g} points, below the threshold of {threshold:g} ({threshold - total:g} short)"
+            )
+        for criterion in self.criteria:
+            if criterion.id == ALTERNATIVES_ID:
+                continue
+            if criterion.id == PREREQUISITES_ID:
+                reasons.extend(
+                    f"prerequisite {c.id}: {c.shortfall}" for c in criterion.items if not c.met
+                )
+                continue
+            if not criterion.met:
+                reasons.append(
+                    f"criterion {criterion.id}: {criterion.points:g} points, below its minimum of {criterion.minimum:g}"
+                )
+            reasons.extend(
+                f"{item.id}: {item.shortfall}"
+                for item in criterion.items
+                if item.reason is not None
+            )
+        return tuple(reasons)
 
 
 def evaluate(rule_set: RuleSet, facts: Mapping[str, Any]) -> Evaluation:
-    criteria = tuple(_criterion(criterion, facts) for criterion in rule_set.criteria)
-    total = round(sum(c.points for c in criteria), 4)
-    threshold = rule_set.threshold.value
-    unmet: list[str] = []
-    for criterion in criteria:
-        if not criterion.met:
-            unmet.append(
-                f"criterion {criterion.id}: {criterion.points:g} points, below its minimum of {criterion.minimum:g}"
-            )
-        unmet.extend(f"{item.id}: {item.shortfall}" for item in criterion.items if item.shortfall)
-    if total < threshold:
-        unmet.insert(0, f"total {total:g} points, below the threshold of {threshold:g} ({threshold - total:g} short)")
-    granted = total >= threshold and all(c.met for c in criteria)
-    return Evaluation(
-        granted=granted,
-        total_points=total,
-        max_points=rule_set.max_points,
-        threshold=threshold,
-        criteria=criteria,
-        unmet=tuple(unmet) if not granted else (),
-        rule_set_id=rule_set.id,
-        rule_version=rule_set.version,
-    )
-
-
-def _criterion(criterion: Criterion, facts: Mapping[str, Any]) -> CriterionResult:
-    items = tuple(_item(item, facts) for item in criterion.items)
-    points = round(sum(i.points for i in items), 4)
-    minimum = criterion.minimum.value
-    return CriterionResult(
-        id=criterion.id,
-        points=points,
-        max_points=criterion.max_points,
-        minimum=minimum,
-        met=points >= minimum,
-        items=items,
-    )
-
-
-def _item(item: Item, facts: Mapping[str, Any]) -> ItemResult:
-    score = item.score
-    full = item.max_points.value
-    if isinstance(score, FlagScore):
-        observed = bool(facts.get(score.fact))
-        return ItemResult(item.id, full if observed else 0.0, full, observed, observed, True,
-                          None if observed else f"{score.fact} is not met")
-    if isinstance(score, CountScore):
-        value = float(facts.get(score.fact) or 0)
-        required = score.at_least.value
-        met = value >= required
-        return ItemResult(item.id, full if met else 0.0, full, met, value, required,
-                          None if met else f"{score.fact} is {value:g}; {required:g} required ({required - value:g} short)")
-    return _share(item, score, facts)
-
-
-def _share(item: Item, score: ShareScore, facts: Mapping[str, Any]) -> ItemResult:
-    full = item.max_points.value
-    required = score.at_least.value
-    denominator = float(facts.get(score.denominator) or 0)
-    numerator = sum(float(facts.get(name) or 0) for name in score.numerator)
-    if denominator == 0:
-        met = score.when_denominator_zero == "full"
-        return ItemResult(item.id, full if met else 0.0, full, met, None, required,
-                          None if met else f"no {score.denominator} to measure against")
-    share = numerator / denominator
-    met = share >= required - 1e-9
-    if met:
-        return ItemResult(item.id, full, full, True, round(share, 4), required, None)
-    needed = max(0, _ceil(required * denominator) - numerator)
-    names = " + ".join(score.numerator)
-    shortfall = (
-        f"{names} is {numerator:g} of {score.denominator} {denominator:g} ({share:.0%}); "
-        f"{required:.0%} required ({needed:g} more)"
-    )
-    return ItemResult(item.id, 0.0, full, False, round(share, 4), required, shortfall)
-
-
-def _ceil(value: float) -> float:
-    whole = int(value)
-    return float(whole if abs(value - whole) < 1e-9 else whole + 1)
+    """Evaluate one entity's facts for one year under `rule_set` (compiled on first use)."""
+    return rule_set.plan().evaluate(facts)

@@ -1,18 +1,34 @@
 """Rule sets as data: one YAML document per title and version, validated strictly.
 
 A value the sources did not verify carries `provisional: true` (write `{value: 10, provisional:
-true}` instead of `10`), so reviewers see at a glance what a province must confirm.
+true}` instead of `10`), so reviewers see at a glance what a province must confirm. Checks that
+need the whole document (facts, derived facts, thresholds) live in `rule_checks`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 import datetime as dt
 from typing import Annotated, Any, Literal, Self
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, model_validator
 
 from shared.events.vocabulary import Title
+
+from .derived import DerivedFact
+
+EntityKind = Literal["household", "clan", "hamlet", "unit", "citizen"]
+
+ENTITY_KIND_OF: dict[Title, str] = {
+    Title.LEARNING_FAMILY: "household",
+    Title.LEARNING_CLAN: "clan",
+    Title.LEARNING_COMMUNITY: "hamlet",
+    Title.LEARNING_UNIT: "unit",
+    Title.LEARNING_CITIZEN: "citizen",
+}
+
+PREREQUISITES_ID = "prerequisites"
+ALTERNATIVES_ID = "granted_outright_when"
+"""Ids under which prerequisites and alternative paths appear in a decision's criteria trace."""
 
 
 class Strict(BaseModel):
@@ -20,7 +36,11 @@ class Strict(BaseModel):
 
 
 def _bare_number(value: Any) -> Any:
-    return {"value": value} if isinstance(value, (int, float)) and not isinstance(value, bool) else value
+    return (
+        {"value": value}
+        if isinstance(value, (int, float)) and not isinstance(value, bool)
+        else value
+    )
 
 
 class Param(Strict):
@@ -54,7 +74,8 @@ class ShareScore(Strict):
     denominator: str
     at_least: Number
     when_denominator_zero: Literal["full", "none"] = Field(
-        default="full", description="e.g. a household without school-age children meets a children's item"
+        default="full",
+        description="e.g. a household without school-age children meets a children's item",
     )
 
     @model_validator(mode="after")
@@ -82,6 +103,14 @@ class Item(Strict):
     score: Score
 
 
+class Condition(Strict):
+    """A yes/no test without points: a prerequisite, or a path that grants the title outright."""
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    label: Label
+    score: Score
+
+
 class Criterion(Strict):
     id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     label: Label
@@ -103,6 +132,8 @@ class LegalReference(Strict):
 class Effective(Strict):
     from_: dt.date = Field(alias="from")
     until: dt.date | None = None
+    provisional: bool = False
+    note: str | None = None
 
     def covers(self, day: dt.date) -> bool:
         return self.from_ <= day and (self.until is None or day <= self.until)
@@ -114,60 +145,38 @@ class Effective(Strict):
 
 
 class RuleSet(Strict):
-    """One title's criteria for a period: items with points, per-criterion minimums, a threshold."""
+    """One title's criteria for a period: items with points, per-criterion minimums, a threshold,
+    prerequisites every path must meet, paths that grant the title outright, and the facts the
+    service derives from other decisions (the cascade)."""
 
     id: str = Field(pattern=r"^[a-z][a-z0-9_-]*$")
     title: Title
-    entity_kind: Literal["household", "clan", "hamlet", "unit", "citizen"]
+    entity_kind: EntityKind
     version: str = Field(pattern=r"^[0-9A-Za-z][0-9A-Za-z._-]*$")
     effective: Effective
     legal_reference: LegalReference
     description: str | None = None
     threshold: Number
     criteria: tuple[Criterion, ...] = Field(min_length=1)
+    prerequisites: tuple[Condition, ...] = ()
+    granted_outright_when: tuple[Condition, ...] = ()
+    derived_facts: dict[str, DerivedFact] = Field(default_factory=dict)
+
+    _plan: Any = PrivateAttr(default=None)
 
     @property
     def max_points(self) -> float:
         return sum(criterion.max_points for criterion in self.criteria)
 
-    @model_validator(mode="after")
-    def _consistent(self) -> Self:
-        if self.effective.until is not None and self.effective.until < self.effective.from_:
-            raise ValueError("effective.until is before effective.from")
-        if self.threshold.value > self.max_points:
-            raise ValueError(f"threshold {self.threshold.value:g} is above the maximum {self.max_points:g} points")
-        seen: set[str] = set()
-        for criterion in self.criteria:
-            if criterion.minimum.value > criterion.max_points:
-                raise ValueError(
-                    f"criterion {criterion.id}: minimum {criterion.minimum.value:g} is above its "
-                    f"maximum {criterion.max_points:g} points"
-                )
-            for identifier in (criterion.id, *(item.id for item in criterion.items)):
-                if identifier in seen:
-                    raise ValueError(f"id {identifier!r} is used twice")
-                seen.add(identifier)
-        return self
+    @property
+    def series(self) -> tuple[str, str]:
+        """(id, version): what labels the decisions made under this rule set."""
+        return (self.id, self.version)
 
-    def facts_read(self) -> dict[str, str]:
-        """Every fact the rule set reads, with the kind of value it must be ('flag' or 'number')."""
-        facts: dict[str, str] = {}
-        for criterion in self.criteria:
-            for item in criterion.items:
-                score = item.score
-                if isinstance(score, FlagScore):
-                    facts[score.fact] = "flag"
-                elif isinstance(score, ShareScore):
-                    for name in (*score.numerator, score.denominator):
-                        facts[name] = "number"
-                else:
-                    facts[score.fact] = "number"
-        return facts
+    def plan(self) -> Any:
+        """The rule set compiled for fast evaluation (built once, on first use)."""
+        if self._plan is None:
+            from .plan import compile_plan
 
-    def check_facts(self, known: Mapping[str, str]) -> None:
-        """Refuse a rule set that reads a fact the title's evidence does not have, or as the wrong kind."""
-        for fact, kind in self.facts_read().items():
-            if fact not in known:
-                raise ValueError(f"reads unknown fact {fact!r} (known: {', '.join(sorted(known))})")
-            if known[fact] != kind:
-                raise ValueError(f"reads fact {fact!r} as a {kind}, but it is a {known[fact]}")
+            self._plan = compile_plan(self)
+        return self._plan

@@ -1,3 +1,5 @@
+"""The pure evaluation: what each item read and required, determinism, reasons only when refused."""
+
 from services.recognition.adapters.rule_files import load_rule_book
 from services.recognition.domain.evaluation import evaluate
 from shared.events.vocabulary import Title
