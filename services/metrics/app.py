@@ -1,10 +1,11 @@
-"""Metrics composition root: three consumers, the indicator collector, the query API."""
+"""Metrics composition root: six consumers, the indicator collector, the query API."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from fastapi import FastAPI, Query
+from fastapi import FastAPI
 
 from shared.events.catalogue import (
     METRICS_INDICATORS,
@@ -15,38 +16,57 @@ from shared.events.catalogue import (
     REGISTRY_HOUSEHOLDS,
     REGISTRY_UNITS,
 )
-from shared.events.registry import AdministrativeUnitChanged, HouseholdChanged
-from shared.events.vocabulary import Level, Title
+from shared.events.registry import (
+    AdministrativeUnitChanged,
+    CitizenChanged,
+    ClanChanged,
+    HouseholdChanged,
+    TitleRegistrationChanged,
+    UnitChanged,
+)
 from shared.http import service_app
 from shared.runtime import ServiceRuntime
 
-from .adapters.db import OUTBOX, MetricsSqlUnitOfWork, read_cells
-from .adapters.prometheus import IndicatorCollector
-from .domain.cells import percent
-from .handlers import on_administrative_units, on_decisions, on_households
+from .adapters.db import OUTBOX, MetricsSqlUnitOfWork
+from .adapters.prometheus import IndicatorCollector, MetricsServiceMetrics
+from .adapters.queries import read_exported
+from .api import build_router
+from .handlers import MetricsHandlers
 from .settings import MetricsSettings
 
-VERSION = "0.1.0"
+VERSION = "0.2.0"
 
 
-def build_runtime(settings: MetricsSettings, **overrides: Any) -> ServiceRuntime:
+def build_runtime(
+    settings: MetricsSettings, *, unit_of_work: Callable[[], Any] | None = None, **overrides: Any
+) -> ServiceRuntime:
     runtime = ServiceRuntime(settings, OUTBOX, **overrides)
-
-    def unit_of_work() -> MetricsSqlUnitOfWork:
-        return MetricsSqlUnitOfWork(runtime.engine, OUTBOX, runtime.channel)
-
-    runtime.consume(
-        REGISTRY_ADMINISTRATIVE_UNITS,
-        on_administrative_units,
-        unit_of_work,
-        accepted=REGISTRY_ADMINISTRATIVE_UNITS.accepting(AdministrativeUnitChanged),
+    handlers = MetricsHandlers(settings.rules())
+    uow = unit_of_work or (lambda: MetricsSqlUnitOfWork(runtime.engine, OUTBOX, runtime.channel))
+    entity_topics = (
+        (
+            REGISTRY_ADMINISTRATIVE_UNITS,
+            AdministrativeUnitChanged,
+            handlers.on_administrative_units,
+        ),
+        (REGISTRY_HOUSEHOLDS, HouseholdChanged, handlers.on_households),
+        (REGISTRY_CITIZENS, CitizenChanged, handlers.on_citizens),
+        (REGISTRY_CLANS, ClanChanged, handlers.on_clans),
+        (REGISTRY_UNITS, UnitChanged, handlers.on_units),
     )
+    for topic, snapshot, handler in entity_topics:
+        runtime.consume(
+            topic,
+            handler,
+            uow,
+            accepted=topic.accepting(snapshot, TitleRegistrationChanged),
+        )
     runtime.consume(
-        REGISTRY_HOUSEHOLDS, on_households, unit_of_work, accepted=REGISTRY_HOUSEHOLDS.accepting(HouseholdChanged)
+        RECOGNITION_DECISIONS,
+        handlers.on_decisions,
+        uow,
     )
-    for topic in (REGISTRY_CITIZENS, REGISTRY_CLANS, REGISTRY_UNITS):
-        runtime.consume(topic, on_households, unit_of_work, accepted={})
-    runtime.consume(RECOGNITION_DECISIONS, on_decisions, unit_of_work)
+    runtime.subscribe()
     runtime.publishes(METRICS_INDICATORS)
     return runtime
 
@@ -54,13 +74,19 @@ def build_runtime(settings: MetricsSettings, **overrides: Any) -> ServiceRuntime
 def build_app(settings: MetricsSettings | None = None, **overrides: Any) -> FastAPI:
     settings = settings or MetricsSettings()
     runtime = build_runtime(settings, **overrides)
+    own_metrics = MetricsServiceMetrics(runtime.registry)
 
     async def load_exported() -> list[Any]:
         async with runtime.engine.connect() as connection:
-            return await read_cells(connection, levels=settings.prometheus_levels)
+            return await read_exported(
+                connection, settings.prometheus_levels, settings.prometheus_first_year
+            )
 
-    collector = IndicatorCollector(load_exported, settings.scrape_cache_seconds)
-    runtime.registry.register(collector)
+    collector = IndicatorCollector(
+        load_exported, settings.scrape_cache_seconds, settings.rules(), own_metrics
+    )
+    # Not registered: its samples are rendered by `collector.render` (prometheus_client's per-sample
+    # formatting is too slow for a province's cells) and appended to the registry's.
     app = service_app(
         service="metrics",
         version=VERSION,
@@ -68,36 +94,14 @@ def build_app(settings: MetricsSettings | None = None, **overrides: Any) -> Fast
         readiness=runtime.readiness,
         lifespan=runtime.lifespan,
         before_scrape=collector.refresh,
-        description="Recognition percentages per title, year and administrative level.",
+        extra_exposition=collector.render,
+        description=(
+            "Recognition percentages per title, year and administrative level, in the hierarchy in force "
+            "that year (`recorded`) or today's (`current`). Figures that cannot support a percentage say "
+            "`insufficient` with a reason and carry no ratio."
+        ),
     )
     app.state.runtime = runtime
-
-    @app.get("/v1/indicators", tags=["indicators"])
-    async def indicators(
-        title: Title | None = None,
-        year: int | None = Query(default=None, ge=2000, le=2100),
-        level: Level | None = None,
-        parent: str | None = Query(default=None, description="Only the children of this area."),
-    ) -> list[dict[str, Any]]:
-        async with runtime.engine.connect() as connection:
-            cells = await read_cells(
-                connection, levels=[level] if level else None, title=title, year=year, parent_code=parent
-            )
-        return [
-            {
-                "title": c.title.value,
-                "year": c.year,
-                "level": c.level.value,
-                "area_code": c.area_code,
-                "area_name": name,
-                "parent_code": c.parent_code,
-                "total": c.counts.total,
-                "registered": c.counts.registered,
-                "recognised": c.counts.recognised,
-                "ratio_all": percent(c.counts.recognised, c.counts.total),
-                "ratio_registered": percent(c.counts.recognised, c.counts.registered),
-            }
-            for c, name in cells
-        ]
-
+    app.state.indicator_collector = collector
+    app.include_router(build_router(runtime.engine, settings))
     return app

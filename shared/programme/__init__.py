@@ -10,11 +10,11 @@ from pathlib import Path
 
 import yaml
 
-from .model import Programme, Target, parse_programme
+from .model import AreaOverride, Programme, Target, parse_programme
 
 DEFAULT_PROGRAMME = Path(__file__).resolve().parent / "tra-vinh-2024-2030.yaml"
 
-__all__ = ["DEFAULT_PROGRAMME", "Programme", "Target", "load_programme", "parse_programme"]
+__all__ = ["DEFAULT_PROGRAMME", "AreaOverride", "Programme", "Target", "load_programme", "parse_programme"]
 
 
 def load_programme(path: Path = DEFAULT_PROGRAMME) -> Programme:
