@@ -207,7 +207,8 @@ def dead_letter_record(
         extra.append((DLQ_HEADER_PREFIX + "value_truncated_from", str(len(value)).encode()))
         value = value[:MAX_VALUE_BYTES]
     reason = letter.reason.replace("\r", " ").replace("\n", " ")[:1000]
-    headers = tuple((name, raw or b"") for name, raw in delivery.headers) + (
+    # PostgreSQL text refuses NUL: a header name carrying one is kept, visibly replaced.
+    headers = tuple((name.replace("\x00", "\ufffd"), raw or b"") for name, raw in delivery.headers) + (
         (DLQ_HEADER_PREFIX + "reason", reason.encode()),
         (DLQ_HEADER_PREFIX + "reason_code", letter.code.encode()),
         (DLQ_HEADER_PREFIX + "consumer", service.encode()),

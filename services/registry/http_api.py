@@ -12,16 +12,18 @@ from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 import sqlalchemy as sa
-from fastapi import APIRouter, Depends, FastAPI, Header, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request
 from fastapi.responses import StreamingResponse
 
 from shared.events.vocabulary import Level
+from shared.http import UNAUTHORISED, Credentials, bearer_token, unauthorised
 
 from .adapters.db import AUDIT, CITIZENS, CLANS, HOUSEHOLDS, LEARNING_UNITS, MAPPINGS, UNITS
 from .domain.scope import ALL_AREAS, Publisher, Publishers
 from .importing import Importer, csv_rows, json_rows, ndjson_row
 
 MAX_PAGE = 1000
+NOT_FOUND = {404: {"description": "Not registered."}}
 MAX_IMPORT_BYTES = 1024 * 1024 * 1024
 
 
@@ -35,14 +37,12 @@ def area_chain(connection_rows: dict[str, str | None], code: str) -> list[str]:
 
 
 def build_router(engine: Any, publishers: Publishers, importer: Importer) -> APIRouter:
-    router = APIRouter(prefix="/v1")
+    router = APIRouter(prefix="/v1", responses={**UNAUTHORISED, 403: {"description": "Outside the token's areas."}})
 
-    async def caller(authorization: Annotated[str | None, Header()] = None) -> Publisher:
-        if not authorization or not authorization.lower().startswith("bearer "):
-            raise HTTPException(401, "a bearer token is required", headers={"WWW-Authenticate": "Bearer"})
-        publisher = publishers.by_token(authorization.split(" ", 1)[1].strip())
+    async def caller(credentials: Credentials = None) -> Publisher:
+        publisher = publishers.by_token(bearer_token(credentials))
         if publisher is None:
-            raise HTTPException(401, "the bearer token is not recognised", headers={"WWW-Authenticate": "Bearer"})
+            raise unauthorised("the bearer token is not recognised")
         return publisher
 
     Caller = Annotated[Publisher, Depends(caller)]
@@ -88,7 +88,8 @@ def build_router(engine: Any, publishers: Publishers, importer: Importer) -> API
                 query = query.where(UNITS.c.code > after)
             return page(list(await connection.execute(query)), "unit", limit, "code")
 
-    @router.get("/administrative-units/{code}", tags=["look-ups"], summary="One area, with its predecessors")
+    @router.get("/administrative-units/{code}", tags=["look-ups"], summary="One area, with its predecessors",
+                responses=NOT_FOUND)
     async def get_unit(code: str, publisher: Caller) -> dict[str, Any]:
         async with engine.connect() as connection:
             row = (await connection.execute(sa.select(UNITS).where(UNITS.c.code == code))).first()
@@ -137,8 +138,10 @@ def build_router(engine: Any, publishers: Publishers, importer: Importer) -> API
                 await require(connection, publisher, area)
                 return _public(kind, MAPPINGS[kind].to_row(MAPPINGS[kind].from_row(row)))
 
-        router.add_api_route(f"/{path}", listing, methods=["GET"], tags=["look-ups"], summary=f"List {path} by area")
-        router.add_api_route(f"/{path}/{{entity_id}}", one, methods=["GET"], tags=["look-ups"], summary=f"One of the {path}")
+        router.add_api_route(f"/{path}", listing, methods=["GET"], tags=["look-ups"], summary=f"List {path} by area",
+                             responses={400: {"description": "A filter this listing does not support."}})
+        router.add_api_route(f"/{path}/{{entity_id}}", one, methods=["GET"], tags=["look-ups"], summary=f"One of the {path}",
+                             responses=NOT_FOUND)
 
     entity_routes("households", "household", HOUSEHOLDS, "household_id",
                   {"hamlet": "hamlet_code", "commune": "commune_code", "province": "province_code"})
@@ -162,7 +165,14 @@ def build_router(engine: Any, publishers: Publishers, importer: Importer) -> API
         "/import",
         tags=["import"],
         summary="Bulk import facts (NDJSON, a JSON array, or CSV with ?type=); a result per row, streamed",
-        response_description="application/x-ndjson: {row, status: applied|unchanged|stale|rejected|waiting, code, reason}",
+        response_class=StreamingResponse,
+        responses={
+            200: {"content": {"application/x-ndjson": {}},
+                  "description": "One line per row: {row, status: applied|unchanged|stale|rejected|waiting, code, reason}"},
+            400: {"description": "Not a JSON array, or CSV without ?type="},
+            413: {"description": "Larger than the import limit"},
+            415: {"description": "Not NDJSON, JSON or CSV"},
+        },
     )
     async def import_facts(request: Request, publisher: Caller, type: str | None = None) -> StreamingResponse:
         content_type = request.headers.get("content-type", "application/x-ndjson").split(";")[0].strip()

@@ -20,7 +20,7 @@ from shared.events.inbound import CitizenRegistered
 from shared.outbox import NAMESPACE, encode
 
 from .adapters.privacy import NationalIdHasher
-from .domain.applier import Fact
+from .domain.applier import Fact, problem_before_applying
 from .domain.scope import Publisher, Publishers
 from .handlers.inbound import entity_key
 from .handlers.parking import park_row
@@ -86,6 +86,8 @@ class Importer:
             cls = fact_class(str(row.get("type", "")))
             data = cls.model_validate(row.get("data", {}))
             at = parse_time(row["time"]) if row.get("time") else now
+            if problem := problem_before_applying(Fact(data, at), now):
+                return {"row": number, "status": "rejected", "code": "invalid_fact", "reason": problem}
         except ValidationError as error:
             code = "malformed_json" if any(e["type"] == "json_invalid" for e in error.errors()) else "invalid_data"
             return {"row": number, "status": "rejected", "code": code, "reason": describe_validation_error(cls, error)}

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from shared.events import inbound as facts
@@ -34,6 +34,54 @@ class Fact:
     data: EventData
     at: datetime
     national_id_hmac: str | None = None
+
+
+EARLIEST_FACT_TIME = datetime(1900, 1, 1, tzinfo=UTC)
+CLOCK_SKEW = timedelta(days=1)
+
+
+def fact_time_problem(at: datetime, now: datetime) -> str | None:
+    """Why a fact's recorded time cannot be taken, or None.
+
+    Facts are ordered by that time: one from the future would make every later fact about its
+    entity stale, and one that cannot be expressed in UTC cannot be stored at all.
+    """
+    try:
+        moment = at.astimezone(UTC)
+    except OverflowError:
+        return f"the fact's time {at.isoformat()} cannot be expressed in UTC"
+    if moment < EARLIEST_FACT_TIME:
+        return f"the fact's time {at.isoformat()} is before {EARLIEST_FACT_TIME.year}"
+    if moment > now + CLOCK_SKEW:
+        return f"the fact's time {at.isoformat()} is in the future (more than a day after the registry's clock)"
+    return None
+
+
+def text_problem(data: EventData) -> str | None:
+    """Why a fact's text cannot be kept, or None: PostgreSQL text and JSON refuse the NUL character.
+    (JSON writes NUL as \\u0000, so one search of the serialised fact finds any; the field is
+    looked for only then.)"""
+    if "\\u0000" not in data.model_dump_json():
+        return None
+    for name, value in data.model_dump().items():
+        if any("\x00" in text for text in _texts(value)):
+            return f"{name} contains a NUL character"
+    return None
+
+
+def _texts(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [text for item in value.values() for text in _texts(item)]
+    if isinstance(value, (list, tuple)):
+        return [text for item in value for text in _texts(item)]
+    return []
+
+
+def problem_before_applying(fact: Fact, now: datetime) -> str | None:
+    """A fact the registry refuses (`invalid_fact`) before looking at what it refers to."""
+    return fact_time_problem(fact.at, now) or text_problem(fact.data)
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +115,10 @@ def _authorise(world: World, data: EventData, publisher: Publisher | None) -> No
     for code in areas_touched(world, data):
         chain = world.ancestors(code)
         if not publisher.covers(chain):
+            if code not in world.units and code != getattr(data, "code", None):
+                # An area not registered yet (its registration may be on another partition): the
+                # fact waits for it, and is judged when it is known, rather than refused now.
+                raise Missing("administrative unit", code)
             raise Refused("not_authorised", f"publisher {publisher.name} may not publish for area {code}")
 
 

@@ -11,7 +11,7 @@ from shared.consumer import DeadLetter, Outcome, Received
 from shared.events.inbound import CitizenRegistered
 
 from ..adapters.privacy import NationalIdHasher, redact
-from ..domain.applier import Fact, Result
+from ..domain.applier import Fact, Result, problem_before_applying
 from ..domain.scope import Publishers
 from .parking import park_row
 from .processing import Submission, process
@@ -56,10 +56,19 @@ class InboundHandler:
         )
 
     async def __call__(self, batch: list[Received[Any]], uow: Any, now: datetime) -> Outcome:
-        submissions = [self.submission(item) for item in batch]
+        outcome = Outcome()
+        submissions = []
+        for item in batch:
+            submission = self.submission(item)
+            if problem := problem_before_applying(submission.fact, now):
+                outcome.dead_letters.append(DeadLetter(item.delivery, "rejected", f"invalid_fact: {problem}", item.envelope))
+            else:
+                submissions.append(submission)
+        if not submissions:
+            return outcome
         processed = await process(uow.store, submissions, enforce=self.publishers.enforce, today=now.date())
-        outcome = Outcome(events=processed.events)
-        parked = []
+        outcome.events.extend(processed.events)
+        parked: list[dict[str, Any]] = []
         for submission, result in zip(submissions, processed.results, strict=True):
             self._route(submission, result, outcome, parked, now)
         await uow.store.park(parked)
