@@ -70,6 +70,7 @@ class ApacheKafka:
         self.idempotent_producer = True
 
     def start(self) -> ApacheKafka:
+        """Format a fresh log directory and start the broker."""
         libs = fetch_kafka_jars()
         shutil.rmtree(self.data_dir, ignore_errors=True)
         (self.data_dir / "logs").mkdir(parents=True)
@@ -114,15 +115,24 @@ class ApacheKafka:
             capture_output=True,
             check=True,
         )
-        process = self.supervisor.start(
-            "kafka",
-            ["java", "-Xms256m", "-Xmx768m", "-XX:+UseG1GC", f"-Dlog4j2.configurationFile={log_config}",
-             "-cp", classpath, "kafka.Kafka", str(properties)],
-            log=self.data_dir / "kafka.log",
-        )
+        self._argv = ["java", "-Xms256m", "-Xmx768m", "-XX:+UseG1GC", f"-Dlog4j2.configurationFile={log_config}",
+                      "-cp", classpath, "kafka.Kafka", str(properties)]
+        self._launch()
+        return self
+
+    def _launch(self) -> None:
+        process = self.supervisor.start("kafka", self._argv, log=self.data_dir / "kafka.log")
         wait_for_port(self.port, 90, process, "Apache Kafka")
         asyncio.run(_wait_until_serving(self.bootstrap, 60))
-        return self
+
+    def restart(self, *, kill: bool = False) -> None:
+        """Stop the broker (SIGTERM, or SIGKILL with `kill`) and start it again on the same log
+        directory and port: what was acknowledged survives."""
+        if kill:
+            self.supervisor.kill("kafka")
+        else:
+            self.supervisor.stop("kafka", 60)
+        self._launch()
 
 
 class Tansu:

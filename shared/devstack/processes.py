@@ -40,7 +40,9 @@ def wait_for_port(port: int, timeout: float, process: subprocess.Popen[bytes] | 
 
 
 def _die_with_parent() -> None:
-    """Runs in the child: ask the kernel to SIGTERM it when the launcher dies, even by kill -9."""
+    """Runs in the child: ask the kernel to SIGTERM it when the launcher dies, even by kill -9.
+    The kernel ties this to the *thread* that started the child: start children from a thread
+    that lives as long as they should (the main thread), never from a worker thread."""
     with contextlib.suppress(Exception):
         libc = ctypes.CDLL("libc.so.6", use_errno=True)
         libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
@@ -73,6 +75,19 @@ class Supervisor:
             if child_name == name:
                 _terminate(process, timeout)
                 self.children.remove((child_name, process))
+
+    def kill(self, name: str) -> None:
+        """SIGKILL a child and its process group at once (a crash: nothing gets to clean up)."""
+        for child_name, process in list(self.children):
+            if child_name == name:
+                if process.poll() is None:
+                    with contextlib.suppress(ProcessLookupError):
+                        os.killpg(process.pid, signal.SIGKILL)
+                process.wait(10)
+                self.children.remove((child_name, process))
+
+    def pid(self, name: str) -> int | None:
+        return next((p.pid for n, p in self.children if n == name and p.poll() is None), None)
 
     def stop_all(self, timeout: float = 20.0) -> None:
         """SIGTERM in reverse start order, then SIGKILL whatever is still there after `timeout`."""

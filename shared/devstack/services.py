@@ -78,18 +78,37 @@ class ServiceGroup:
         return f"http://127.0.0.1:{self.ports[service]}"
 
     def start(self, *only: str) -> None:
+        """Start services (or replicas started before, by their name: `recognition-2`)."""
         self.log_dir.mkdir(parents=True, exist_ok=True)
-        for service in only or SERVICES:
+        for name in only or SERVICES:
+            service = name.rsplit("-", 1)[0] if name not in SERVICES else name
+            env = self.env if name in SERVICES else {**self.env, f"{service.upper()}_HTTP_PORT": str(self.ports[name])}
             self.supervisor.start(
-                service,
+                name,
                 [sys.executable, "-m", f"services.{service}", "serve"],
-                env=self.env,
-                log=self.log_dir / f"{service}.log",
+                env=env,
+                log=self.log_dir / f"{name}.log",
                 cwd=REPO,
             )
 
-    def stop(self, service: str, timeout: float = 30.0) -> None:
-        self.supervisor.stop(service, timeout)
+    def start_replica(self, service: str, index: int) -> str:
+        """Another process of `service` in the same consumer group, on its own HTTP port."""
+        from .processes import free_port
+
+        name = f"{service}-{index}"
+        self.ports = {**self.ports, name: free_port()}
+        self.start(name)
+        return name
+
+    def stop(self, name: str, timeout: float = 30.0) -> None:
+        self.supervisor.stop(name, timeout)
+
+    def kill(self, name: str) -> None:
+        """kill -9: the process gets no chance to finish anything."""
+        self.supervisor.kill(name)
+
+    def running(self) -> list[str]:
+        return [name for name, process in self.supervisor.children if process.poll() is None and name in self.ports]
 
     def wait_ready(self, timeout: float = 60.0, *only: str) -> None:
         deadline = time.monotonic() + timeout
