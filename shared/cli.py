@@ -1,4 +1,5 @@
-"""The command line every service shares: `serve` and `migrate` (services add their own)."""
+"""The command line every service shares: `serve`, `migrate` and `replay-dead-letters` (services
+add their own)."""
 
 from __future__ import annotations
 
@@ -35,6 +36,12 @@ def run_service_cli(
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("serve", help="run the service (HTTP, consumers, outbox relay)")
     commands.add_parser("migrate", help="bring the service's database schema up to date")
+    from . import replay
+
+    extra.setdefault("replay-dead-letters", Command(
+        "send dead letters back to their topics once their cause is fixed (see shared/replay.py)",
+        replay.command(service), replay.arguments,
+    ))
     for name, command in extra.items():
         command.arguments(commands.add_parser(name, help=command.help))
     args = parser.parse_args(argv)
