@@ -47,3 +47,12 @@ def test_a_seeded_event_id_is_the_same_every_time() -> None:
     assert first.key == b"hh-1" and envelope.subject == "hh-1"
     assert envelope.type == HouseholdChanged.TYPE and envelope.source == "/hoctap/registry"
     assert uuid.UUID(envelope.id)
+
+
+def test_stable_event_ids_are_the_uuid5_of_their_seed() -> None:
+    import uuid
+
+    from shared.outbox import NAMESPACE, stable_event_id
+
+    for seed in ("registry/household/hh-1/3", "", "Xã Hòa Lợi|2024|digest:missed", "x" * 500):
+        assert stable_event_id(seed) == str(uuid.uuid5(NAMESPACE, seed))
