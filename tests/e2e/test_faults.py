@@ -1,4 +1,5 @@
-"""Faults, the short version run by `make test` (the long one is `make faults`).
+"""Faults, the short version run by `make test`; `make faults` runs more rounds, each with its
+own order, timing and kind of broker stop (HOCTAP_FAULT_SEEDS).
 
 The demo province goes through the four services twice, each time on its own PostgreSQL, Apache
 Kafka and SMTP server: once cleanly, once with every inbound event delivered twice, shuffled
@@ -10,6 +11,8 @@ same alert e-mails, once each, and every poison event on the dead-letter topic w
 
 from __future__ import annotations
 
+import os
+import random
 import time
 
 import pytest
@@ -27,21 +30,36 @@ def test_a_clean_run_of_the_demo_sends_its_alerts_once_each(clean_run) -> None: 
     assert clean_run["emails"] and set(clean_run["emails"].values()) == {1}
 
 
+SEEDS = [int(seed) for seed in os.environ.get("HOCTAP_FAULT_SEEDS", "2026").split()]
+
+
+def plan(pipeline: Pipeline, poison: list, seed: int) -> dict[int, object]:  # type: ignore[type-arg]
+    """Which fault at which percentage of the stream: a fixed plan for the default seed, a
+    shuffled one (and the broker killed rather than stopped, on odd seeds) for the others."""
+    faults = [
+        lambda: pipeline.restart("registry"),
+        lambda: pipeline.produce_raw(poison),
+        lambda: pipeline.restart("recognition"),
+        lambda: pipeline.restart("metrics"),
+        lambda: pipeline.restart_broker(kill=seed % 2 == 1),
+        lambda: pipeline.restart_postgres(),
+        lambda: pipeline.restart("notifications"),
+    ]
+    if seed == 2026:
+        return dict(zip((10, 20, 30, 45, 60, 75, 90), faults, strict=True))
+    rng = random.Random(seed)
+    rng.shuffle(faults)
+    return dict(zip(sorted(rng.sample(range(5, 96), len(faults))), faults, strict=True))
+
+
 @pytest.mark.timeout(1200)
-def test_crashes_restarts_duplicates_shuffles_and_poison_change_no_result(clean_run) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("seed", SEEDS)
+def test_crashes_restarts_duplicates_shuffles_and_poison_change_no_result(clean_run, seed: int) -> None:  # type: ignore[no-untyped-def]
     _, calendar = demo_and_calendar()
-    records = shuffled(clean_run["records"] * 2, seed=2026)  # every event twice, in a new order
+    records = shuffled(clean_run["records"] * 2, seed=seed)  # every event twice, in a new order
     poison = poison_records(REGISTRY_INBOUND.name)
     with Pipeline.running(broker="kafka", extra=pipeline_settings(calendar)) as pipeline:
-        faults = {
-            10: lambda: pipeline.restart("registry"),
-            20: lambda: pipeline.produce_raw(poison),
-            30: lambda: pipeline.restart("recognition"),
-            45: lambda: pipeline.restart("metrics"),
-            60: lambda: pipeline.restart_broker(),
-            75: lambda: pipeline.restart_postgres(),
-            90: lambda: pipeline.restart("notifications"),
-        }
+        faults = plan(pipeline, poison, seed)
         done: list[int] = []
 
         def timed(at: int, fault):  # type: ignore[no-untyped-def]
