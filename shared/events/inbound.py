@@ -3,8 +3,10 @@
 Publishers set the CloudEvents headers themselves (binary mode, see `shared.events.envelope`):
 `ce_id` unique per `ce_source`, `ce_time` when the fact was recorded at the source (the registry
 ignores a fact older than what it already holds for the entity), and the record key = the entity
-the fact is about (household, citizen, clan or unit id, or area code), so facts about one entity
-stay in order. One type per fact; the registry answers every refusal on
+the fact is about (household, citizen, clan or unit id), so facts about one entity stay in order.
+Facts about administrative units travel on their province's code: the whole hierarchy on one
+partition, in order, so a commune is applied before its hamlets (keyed by their own code they
+still apply, after waiting for their parent). One type per fact; the registry answers every refusal on
 `registry.inbound-rejected.v1`, keyed by the publisher's event id.
 """
 

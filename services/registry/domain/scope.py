@@ -7,7 +7,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 ALL_AREAS = "*"
 
@@ -28,9 +28,18 @@ class Publisher:
 class Publishers:
     publishers: tuple[Publisher, ...]
     enforce: bool = True
+    _by_source: dict[str, Publisher] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # Looked up for every fact: a dict, not a scan (the first publisher naming a source wins).
+        by_source: dict[str, Publisher] = {}
+        for publisher in self.publishers:
+            for source in publisher.sources:
+                by_source.setdefault(source, publisher)
+        object.__setattr__(self, "_by_source", by_source)
 
     def by_source(self, source: str) -> Publisher | None:
-        return next((p for p in self.publishers if source in p.sources), None)
+        return self._by_source.get(source)
 
     def by_name(self, name: str) -> Publisher | None:
         return next((p for p in self.publishers if p.name == name), None)

@@ -28,7 +28,7 @@ from ..adapters.db import PARKED
 from ..adapters.privacy import redact
 from ..domain.applier import Fact, Result
 from ..domain.scope import Publishers
-from .processing import Submission, process
+from .processing import Submission, audit_entry, process
 from .rejections import rejection
 
 log = logging.getLogger(__name__)
@@ -122,10 +122,11 @@ class ParkedFacts:
             if not rows:
                 return 0, after_id
             submissions = [self._submission(row) for row in rows]
-            processed = await process(uow.store, submissions, enforce=self.publishers.enforce, today=now.date())
+            processed = await process(uow.store, submissions, enforce=self.publishers.enforce, today=now.date(),
+                                      audit_waiting=False)
             records = [encode(event, source="/hoctap/registry", now=now) for event in processed.events]
-            done, retry = [], []
-            for row, result in zip(rows, processed.results, strict=True):
+            done, retry, expired_entries = [], [], []
+            for row, submission, result in zip(rows, submissions, processed.results, strict=True):
                 expired = row.parked_at + timedelta(seconds=self.park_seconds) <= now
                 if result.status == "waiting" and not expired:
                     retry.append(row.id)
@@ -134,11 +135,13 @@ class ParkedFacts:
                 if result.status == "waiting":
                     result = Result("rejected", "expired_waiting",
                                     f"waited {self.park_seconds:.0f} s for {result.waiting_for}, which never arrived")
+                    expired_entries.append(audit_entry(submission, result))
                 records += self._refusal_records(row, result, now)
             if done:
                 await connection.execute(PARKED.delete().where(PARKED.c.id.in_(done)))
             if retry:
                 await connection.execute(PARKED.update().where(PARKED.c.id.in_(retry)).values(attempts=PARKED.c.attempts + 1))
+            await uow.store.audit(expired_entries)
             await uow.outbox.add(records)
             await uow.commit()
         if records:

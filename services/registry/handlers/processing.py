@@ -146,7 +146,10 @@ async def process(
     enforce: bool,
     today: date,
     seed_prefix: str = "registry",
+    audit_waiting: bool = True,
 ) -> Processed:
+    """`audit_waiting=False` for parked facts retried: their arrival was audited when they parked,
+    and a retry that still waits is not news (a pass every second would write one row each)."""
     world = await load_world(store, [s.fact.data for s in submissions])
     results: list[Result | None] = [None] * len(submissions)
     pending = list(range(len(submissions)))
@@ -175,7 +178,10 @@ async def process(
         await store.save(kind, changed.get(kind, []) + touched.get(kind, []))
     await store.add_jobs([("subtree", c) for c in world.refresh_subtrees] + [("successor", c) for c in world.successors])
     events = [snapshot(kind, entity, seed_prefix=seed_prefix) for kind, entities in changed.items() for entity in entities]
-    await store.audit([_audit(s, r) for s, r in zip(submissions, results, strict=True)])  # type: ignore[arg-type]
+    await store.audit([
+        audit_entry(s, r) for s, r in zip(submissions, results, strict=True)  # type: ignore[arg-type]
+        if audit_waiting or r.status != "waiting"  # type: ignore[union-attr]
+    ])
     return Processed([r for r in results if r is not None], events)
 
 
@@ -190,7 +196,7 @@ _FIELD = {
 }
 
 
-def _audit(submission: Submission, result: Result) -> dict[str, Any]:
+def audit_entry(submission: Submission, result: Result) -> dict[str, Any]:
     detail = result.reason if result.status != "waiting" else f"waiting for {result.waiting_for}"
     return {
         "fact_time": submission.fact.at,

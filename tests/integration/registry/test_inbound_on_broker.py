@@ -79,6 +79,13 @@ async def test_a_fact_waiting_too_long_is_refused_with_expired_waiting(running_r
     assert rejected.reason_code == "expired_waiting" and "household hh-never" in rejected.reason
     letters = await read_topic(running.settings.kafka_bootstrap_servers, running.settings.topic(DEAD_LETTERS["registry"].name), expect=1)
     assert header(letters[0], "hoctap_dlq_reason").startswith(b"expired_waiting")  # type: ignore[union-attr]
+    # The audit says it once on arrival and once at the end, however many retries came between.
+    async with running.registry.runtime.engine.connect() as connection:
+        outcomes = (await connection.execute(
+            sa.select(AUDIT.c.outcome, AUDIT.c.detail).where(AUDIT.c.entity_key == "hh-never").order_by(AUDIT.c.id)
+        )).all()
+    assert [o for o, _ in outcomes] == ["waiting", "rejected"]
+    assert outcomes[1].detail.startswith("waited") and "household hh-never" in outcomes[1].detail
 
 
 async def test_an_older_update_is_ignored_and_recorded_and_a_foreign_commune_is_refused(running_registry) -> None:  # type: ignore[no-untyped-def]
