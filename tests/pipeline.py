@@ -133,8 +133,9 @@ class Pipeline:
             )
             migrate(env, workdir)
             group = ServiceGroup(supervisor, env, workdir / "logs", {s: int(env[f"{s.upper()}_HTTP_PORT"]) for s in SERVICES})
-            group.start(*services)
-            group.wait_ready(180, *services)
+            if services:  # none: the caller starts them (an empty `start()` means all)
+                group.start(*services)
+                group.wait_ready(180, *services)
             yield cls(workdir, postgres, chosen, supervisor, group, smtp, env, database_url)
         finally:
             supervisor.stop_all(timeout=30)
