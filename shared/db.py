@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import socket
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
@@ -73,6 +75,22 @@ def is_transient(error: BaseException) -> bool:
         return bool(error.connection_invalidated)
     cause = error.__cause__
     return cause is not None and cause is not error and is_transient(cause)
+
+
+def any_of(column: Any, values: Iterable[Any], item_type: Any = sa.Text) -> Any:
+    """`column = any($1)`: the keys as one array parameter. An IN list is a different statement
+    for every number of keys, so PostgreSQL parses and plans each anew (and asyncpg prepares it);
+    at a few thousand keys that planning was the busiest process of the pipeline."""
+    return column == sa.func.any(sa.literal(list(values), type_=postgresql.ARRAY(item_type)))
+
+
+def any_row(columns: Sequence[Any], rows: Iterable[Sequence[Any]], item_types: Sequence[Any]) -> Any:
+    """`(a, b, …) in (select * from unnest($1, $2, …))`: composite keys as one array per column,
+    for the same reason as `any_of`."""
+    rows = list(rows)
+    arrays = [sa.literal([row[i] for row in rows], type_=postgresql.ARRAY(t)) for i, t in enumerate(item_types)]
+    wanted = sa.func.unnest(*arrays).table_valued(*(f"k{i}" for i in range(len(item_types)))).render_derived(with_types=False)
+    return sa.tuple_(*columns).in_(sa.select(*wanted.c))
 
 
 def plumbing_tables(metadata: sa.MetaData) -> tuple[sa.Table, sa.Table]:

@@ -11,6 +11,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from shared.db import any_of
+
 from ..domain.membership import (
     AreaRecord,
     CitizenRecord,
@@ -61,7 +63,7 @@ class ProjectionQueries:
 
     async def citizens(self, ids: Iterable[str]) -> dict[str, CitizenRecord]:
         rows = await self.connection.execute(
-            sa.select(CITIZENS).where(CITIZENS.c.citizen_id.in_(list(ids)))
+            sa.select(CITIZENS).where(any_of(CITIZENS.c.citizen_id, ids))
         )
         return {r.citizen_id: _citizen(r) for r in rows}
 
@@ -69,7 +71,7 @@ class ProjectionQueries:
         ids = list(ids)
         rows = (
             await self.connection.execute(
-                sa.select(HOUSEHOLDS).where(HOUSEHOLDS.c.household_id.in_(ids))
+                sa.select(HOUSEHOLDS).where(any_of(HOUSEHOLDS.c.household_id, ids))
             )
         ).all()
         periods = await self._periods([r.household_id for r in rows])
@@ -80,7 +82,7 @@ class ProjectionQueries:
         if ids:
             rows = await self.connection.execute(
                 sa.select(HOUSEHOLD_HAMLETS)
-                .where(HOUSEHOLD_HAMLETS.c.household_id.in_(ids))
+                .where(any_of(HOUSEHOLD_HAMLETS.c.household_id, ids))
                 .order_by(HOUSEHOLD_HAMLETS.c.valid_from)
             )
             for r in rows:
@@ -88,7 +90,7 @@ class ProjectionQueries:
         return found
 
     async def units(self, ids: Iterable[str]) -> dict[str, UnitRecord]:
-        rows = await self.connection.execute(sa.select(UNITS).where(UNITS.c.unit_id.in_(list(ids))))
+        rows = await self.connection.execute(sa.select(UNITS).where(any_of(UNITS.c.unit_id, ids)))
         return {
             r.unit_id: UnitRecord(
                 r.unit_id, r.commune_code, r.province_code, r.member_count, r.version
@@ -134,7 +136,7 @@ class ProjectionQueries:
         if records:
             ids = [h.household_id for h in records]
             await self.connection.execute(
-                HOUSEHOLD_HAMLETS.delete().where(HOUSEHOLD_HAMLETS.c.household_id.in_(ids))
+                HOUSEHOLD_HAMLETS.delete().where(any_of(HOUSEHOLD_HAMLETS.c.household_id, ids))
             )
             rows = [
                 {
@@ -210,7 +212,7 @@ class ProjectionQueries:
         }[table]
         key = target.primary_key.columns.values()[0]
         rows = await self.connection.execute(
-            sa.select(key, target.c.version).where(key.in_(list(ids)))
+            sa.select(key, target.c.version).where(any_of(key, ids))
         )
         return {row[0]: row[1] for row in rows}
 
@@ -232,7 +234,7 @@ class ProjectionQueries:
 
     async def household_citizens(self, household_ids: Iterable[str]) -> list[CitizenRecord]:
         rows = await self.connection.execute(
-            sa.select(CITIZENS).where(CITIZENS.c.household_id.in_(list(household_ids)))
+            sa.select(CITIZENS).where(any_of(CITIZENS.c.household_id, household_ids))
         )
         return [_citizen(r) for r in rows]
 
@@ -247,7 +249,7 @@ class ProjectionQueries:
 
     async def clan_households(self, clan_ids: Iterable[str]) -> list[HouseholdRecord]:
         rows = await self.connection.execute(
-            sa.select(HOUSEHOLDS.c.household_id).where(HOUSEHOLDS.c.clan_id.in_(list(clan_ids)))
+            sa.select(HOUSEHOLDS.c.household_id).where(any_of(HOUSEHOLDS.c.clan_id, clan_ids))
         )
         return list((await self.households(r.household_id for r in rows)).values())
 
@@ -255,7 +257,7 @@ class ProjectionQueries:
         """Households that ever lived in these hamlets (the cascade picks who lived there on 31 December)."""
         rows = await self.connection.execute(
             sa.select(HOUSEHOLD_HAMLETS.c.household_id)
-            .where(HOUSEHOLD_HAMLETS.c.hamlet_code.in_(list(codes)))
+            .where(any_of(HOUSEHOLD_HAMLETS.c.hamlet_code, codes))
             .distinct()
         )
         return list((await self.households(r.household_id for r in rows)).values())

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from shared.db import any_of, any_row
 from shared.events.recognition import TitleDecided
 from shared.events.vocabulary import Title
 
@@ -61,7 +62,7 @@ class SqlRecognitionStore(ProjectionQueries):
         rows = await self.connection.execute(
             sa.select(EVIDENCE.c.entity_id, EVIDENCE.c.year, EVIDENCE.c.version).where(
                 EVIDENCE.c.title == title.value,
-                sa.tuple_(EVIDENCE.c.entity_id, EVIDENCE.c.year).in_(keys),
+                any_row((EVIDENCE.c.entity_id, EVIDENCE.c.year), keys, (sa.Text, sa.Integer)),
             )
         )
         return {(r.entity_id, r.year): r.version for r in rows}
@@ -90,7 +91,7 @@ class SqlRecognitionStore(ProjectionQueries):
         """Every year's evidence of these entities."""
         rows = await self.connection.execute(
             sa.select(EVIDENCE.c.entity_id, EVIDENCE.c.year, EVIDENCE.c.facts).where(
-                EVIDENCE.c.title == title.value, EVIDENCE.c.entity_id.in_(list(entity_ids))
+                EVIDENCE.c.title == title.value, any_of(EVIDENCE.c.entity_id, entity_ids)
             )
         )
         return {(r.entity_id, r.year): r.facts for r in rows}
@@ -109,12 +110,11 @@ class SqlRecognitionStore(ProjectionQueries):
                 DECISIONS.c.entity_id, DECISIONS.c.year, DECISIONS.c.revision, DECISIONS.c.body
             ).where(
                 DECISIONS.c.title == title.value,
-                sa.tuple_(
-                    DECISIONS.c.entity_id,
-                    DECISIONS.c.year,
-                    DECISIONS.c.rule_set_id,
-                    DECISIONS.c.rule_version,
-                ).in_(keys),
+                any_row(
+                    (DECISIONS.c.entity_id, DECISIONS.c.year, DECISIONS.c.rule_set_id, DECISIONS.c.rule_version),
+                    keys,
+                    (sa.Text, sa.Integer, sa.Text, sa.Text),
+                ),
             )
         )
         return {
@@ -169,7 +169,7 @@ class SqlRecognitionStore(ProjectionQueries):
         rows = await self.connection.execute(
             sa.select(DECISIONS.c.entity_id).where(
                 DECISIONS.c.title == title.value,
-                DECISIONS.c.entity_id.in_(ids),
+                any_of(DECISIONS.c.entity_id, ids),
                 DECISIONS.c.year == year,
                 DECISIONS.c.rule_set_id == series[0],
                 DECISIONS.c.rule_version == series[1],
