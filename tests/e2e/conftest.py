@@ -43,6 +43,16 @@ def outcome(pipeline: Pipeline) -> dict[str, Any]:
             "message_ids": pipeline.message_ids()}
 
 
+def assert_same(what: str, got: list[tuple[Any, ...]], expected: list[tuple[Any, ...]]) -> None:
+    """Equal row lists, or a failure naming every row only one side has (for diagnosis)."""
+    if got == expected:
+        return
+    extra, missing = sorted(set(got) - set(expected)), sorted(set(expected) - set(got))
+    lines = [f"{what} differ from the clean run: {len(missing)} missing or changed, {len(extra)} extra or changed"]
+    lines += [f"  clean:  {row}" for row in missing[:20]] + [f"  faulty: {row}" for row in extra[:20]]
+    raise AssertionError("\n".join(lines))
+
+
 @pytest.fixture(scope="session")
 def clean_run() -> Any:
     """The demo province (four years, every title's pipeline, four alert e-mails) run once with
