@@ -202,6 +202,22 @@ def test_the_agency_directory_in_the_config_map_is_one_the_service_accepts(
     load_directory(tmp_path / filename)  # raises on a malformed directory
 
 
+@pytest.mark.parametrize("service", ["recognition", "notifications"])
+def test_the_reader_tokens_file_is_mounted_where_the_service_reads_it_and_is_one_it_accepts(
+    manifests: Manifests, tmp_path: Path, service: str
+) -> None:
+    from shared.http import load_readers
+
+    path_setting = manifests.config(service)[f"{env_prefix(service)}READERS_FILE"]
+    directory, _, filename = path_setting.rpartition("/")
+    template = manifests.get("Deployment", service)["spec"]["template"]
+    mounts = {m["mountPath"]: m["name"] for m in container(template)["volumeMounts"]}
+    volume = next(v for v in template["spec"]["volumes"] if v["name"] == mounts[directory])
+    data = manifests.get("ConfigMap", volume["configMap"]["name"])["data"]
+    (tmp_path / filename).write_text(data[filename], encoding="utf-8")
+    load_readers(tmp_path / filename)  # raises on a malformed file
+
+
 def test_dev_is_a_dev_environment_and_every_other_overlay_refuses_placeholders(
     manifests: Manifests,
 ) -> None:
