@@ -9,7 +9,7 @@ from shared.events.vocabulary import Title
 
 from .agencies import Agency
 from .documents import Document, Table
-from .messages import Context, Email, Phrasing, message_id, one_line
+from .messages import Context, Email, Phrasing, finish_email, one_line
 from .phrases import ENTITIES, LEVELS, TITLES
 from .records import VerdictRecord
 from .verdicts import Verdict
@@ -72,15 +72,5 @@ def render_digest(
     columns_name = {Verdict.AT_RISK: "digest.columns.at_risk", Verdict.INSUFFICIENT: "digest.columns.insufficient"}
     columns = tuple(say(columns_name.get(verdict, "digest.columns"), **values).split("|"))
     document.blocks.append(Table(columns, _rows(verdict, items, say)))
-    versions = ", ".join(one_line(v, 40) for v in rule_versions) or say("rules.unknown")
-    document.paragraph(say("rules", versions=versions))
-    document.paragraph(say("key", key=key))
-    document.paragraph(say("footer"))
-    return Email(
-        alert_key=key,
-        message_id=message_id(key, context.domain),
-        subject=one_line(subject, 250),
-        recipients=agency.emails,
-        text=document.text(),
-        html=document.html(),
-    )
+    return finish_email(document, say, context, agency, key=key, subject=subject,
+                        rule_versions=rule_versions, key_values={"key": key})

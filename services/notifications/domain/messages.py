@@ -167,9 +167,27 @@ def render_area_notice(
             say("goal", goal_year=target.goal_year if target else "", goal=say.number(goal),
                 projected_goal=say.number(current.projected_goal_year_percent))
         )
-    versions = ", ".join(one_line(v, 40) for v in current.rule_versions) or say("rules.unknown")
+    return finish_email(document, say, context, agency, key=key, subject=subject,
+                        rule_versions=current.rule_versions, key_values=values, references=references)
+
+
+def finish_email(
+    document: Document,
+    say: Phrasing,
+    context: Context,
+    agency: Agency,
+    *,
+    key: str,
+    subject: str,
+    rule_versions: Sequence[str],
+    key_values: dict[str, object],
+    references: tuple[str, ...] = (),
+) -> Email:
+    """The ending every alert e-mail shares (the rules behind the figures, its key, the footer),
+    and the e-mail itself: one-line subject, Message-ID derived from the key."""
+    versions = ", ".join(one_line(v, 40) for v in rule_versions) or say("rules.unknown")
     document.paragraph(say("rules", versions=versions))
-    document.paragraph(say("key", **values))
+    document.paragraph(say("key", **key_values))
     document.paragraph(say("footer"))
     return Email(
         alert_key=key,

@@ -54,6 +54,19 @@ async def populated(make_settings) -> RecognitionSettings:  # type: ignore[no-un
     return settings
 
 
+
+async def simulate(settings, candidate, *, year: int) -> subprocess.CompletedProcess[str]:  # type: ignore[no-untyped-def]
+    """`python -m services.recognition simulate` on the test's database, as an operator runs it."""
+    env = {
+        **os.environ,
+        "RECOGNITION_DATABASE_URL": settings.database_url,
+        "RECOGNITION_DATABASE_SCHEMA": settings.database_schema,
+    }
+    command = [sys.executable, "-m", "services.recognition", "simulate", "--rule-set", str(candidate), "--year", str(year)]
+    return await asyncio.to_thread(
+        subprocess.run, command, env=env, cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+
 async def test_the_simulate_command_prints_the_impact_per_area_and_writes_nothing(
     make_settings, tmp_path
 ) -> None:  # type: ignore[no-untyped-def]
@@ -61,24 +74,7 @@ async def test_the_simulate_command_prints_the_impact_per_area_and_writes_nothin
     candidate = tmp_path / "stricter.yaml"
     candidate.write_text(yaml.safe_dump(stricter_family(), allow_unicode=True), encoding="utf-8")
     before = await fingerprint_of_database(settings)
-    env = {
-        **os.environ,
-        "RECOGNITION_DATABASE_URL": settings.database_url,
-        "RECOGNITION_DATABASE_SCHEMA": settings.database_schema,
-    }
-    command = [
-        sys.executable,
-        "-m",
-        "services.recognition",
-        "simulate",
-        "--rule-set",
-        str(candidate),
-        "--year",
-        "2025",
-    ]
-    result = await asyncio.to_thread(
-        subprocess.run, command, env=env, cwd=ROOT, capture_output=True, text=True, timeout=120
-    )
+    result = await simulate(settings, candidate, year=2025)
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert "candidate learning-family 2025.9-what-if instead of learning-family 2025.1" in lines[0]
@@ -98,24 +94,7 @@ async def test_the_simulate_command_refuses_an_invalid_candidate_naming_the_file
     candidate.write_text(
         yaml.safe_dump({**stricter_family(), "treshold": 1}, allow_unicode=True), encoding="utf-8"
     )
-    env = {
-        **os.environ,
-        "RECOGNITION_DATABASE_URL": settings.database_url,
-        "RECOGNITION_DATABASE_SCHEMA": settings.database_schema,
-    }
-    command = [
-        sys.executable,
-        "-m",
-        "services.recognition",
-        "simulate",
-        "--rule-set",
-        str(candidate),
-        "--year",
-        "2025",
-    ]
-    result = await asyncio.to_thread(
-        subprocess.run, command, env=env, cwd=ROOT, capture_output=True, text=True, timeout=120
-    )
+    result = await simulate(settings, candidate, year=2025)
     assert result.returncode == 2
     assert f"{candidate}: treshold: Extra inputs are not permitted" in result.stderr
 
