@@ -67,11 +67,11 @@ _DECIDE = sa.text(
                     cast(:assessable as boolean[]), cast(:rule_version as text[]), cast(:effective as date[]),
                     cast(:revision as int[]))
              as i(entity_id, year, granted, assessable, rule_version, effective, revision),
-             lateral (select o.decided, o.granted, o.assessable, o.rule_version, o.rule_effective_from,
-                             o.decision_revision
+             lateral (select o.ctid as row_id, o.decided, o.granted, o.assessable, o.rule_version,
+                             o.rule_effective_from, o.decision_revision
                       from fact o where o.title = :title and o.entity_id = i.entity_id and o.year = i.year
                       for update) as old
-        where f.title = :title and f.entity_id = i.entity_id and f.year = i.year
+        where f.ctid = old.row_id
           and (not old.decided
                or (old.rule_effective_from, old.rule_version, old.decision_revision)
                   < (i.effective, i.rule_version, i.revision))
@@ -201,9 +201,17 @@ class FactStatements:
 
         The same arithmetic as `FactRow.contribution` before and after, done in SQL so that a batch
         of thousands of decisions returns a few hundred rows. The lateral select locks each row
-        before reading it, so "before" is what the update replaced even under concurrency. Rows
-        that did not change are older decisions (nothing to do) or rows not created yet (entities
-        not placed that year): those get a blank row and a second pass.
+        before reading it, so "before" is what the update replaced even under concurrency; the
+        update then finds the locked row by its physical address (ctid), so the statement costs
+        one index lookup per decision however large the table is (joining on the key again let
+        the planner hash the title's whole table for every batch).
+
+        Rows that did not change are older decisions (nothing to do), rows not created yet
+        (entities not placed that year), or rows another transaction changed after this
+        statement's snapshot: the lock then yields the newer version, which the snapshot cannot
+        see, so the update skips it. The second pass creates the missing rows and decides again
+        with a fresh snapshot, under the locks this transaction now holds; rows the first pass
+        changed are equal to their decision by then and are not counted twice.
         """
         sums: dict[tuple[int, str], TallySum] = defaultdict(TallySum)
         if decisions and await self._decide(title, decisions, sums) < len(decisions):
@@ -223,7 +231,7 @@ class FactStatements:
                     "years": [y for _, y in missing],
                 }
                 await self.connection.execute(_INSERT_BLANK, blank)
-                await self._decide(title, {k: decisions[k] for k in missing}, sums)
+            await self._decide(title, decisions, sums)
         return {key: tally for key, total in sums.items() if not (tally := total.tally()).is_zero}
 
     async def fact_keys_of(self, title: Title, entity_ids: Iterable[str]) -> list[FactKey]:
