@@ -73,6 +73,9 @@ class MetricsStore(Protocol):
     async def open_year(self, title: Title, year: int) -> None:
         """Create a fact row for every entity that counts in `year` (from the places)."""
 
+    async def refresh_statistics(self) -> None:
+        """After a bulk change (a year opened): let the database re-learn the tables' sizes."""
+
     # --- facts ---------------------------------------------------------------------------
     async def lock_facts(self, title: Title, keys: Iterable[FactKey]) -> dict[FactKey, FactRow]:
         """Lock (creating blank ones where missing) and return the fact rows for `keys`."""

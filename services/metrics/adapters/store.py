@@ -194,6 +194,13 @@ class SqlMetricsStore(SnapshotStatements, FactStatements, CellStatements):
         )
         return {row.year for row in rows}
 
+    async def refresh_statistics(self) -> None:
+        # A year opening adds a row per entity and a cell per area at once. Until autovacuum
+        # notices (a minute or more), the planner believes the tables are as small as before and
+        # picks plans that scan a whole level per key looked up. ANALYZE samples a bounded number
+        # of rows, and inside this transaction it counts the rows this transaction wrote.
+        await self.connection.execute(sa.text("analyze fact, cell"))
+
     async def add_years(self, title: Title, years: Iterable[int]) -> list[int]:
         result = await self.connection.execute(
             sa.text(

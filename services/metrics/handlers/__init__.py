@@ -35,6 +35,8 @@ class MetricsHandlers:
 
     async def _finish(self, uow: MetricsUnitOfWork, changes: Changes, outcome: Outcome) -> Outcome:
         cells = await refreshing.refresh(uow.store, self.rules, changes)
+        if changes.opened:
+            await uow.store.refresh_statistics()
         outcome.events.extend(indicator_events(cells))
         return outcome
 

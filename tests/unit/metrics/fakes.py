@@ -40,6 +40,7 @@ class MemoryMetricsStore:
         self.facts: dict[tuple[Title, str, int], FactRow] = {}
         self.cells: dict[CellKey, Cell] = {}
         self.locks: list[str] = []
+        self.statistics_refreshed = 0
 
     # --- locks (recorded, so tests can check the order) ----------------------------------
     async def lock_areas(self) -> None:
@@ -127,6 +128,9 @@ class MemoryMetricsStore:
         new = sorted(set(years) - self.years[title])
         self.years[title] |= set(new)
         return new
+
+    async def refresh_statistics(self) -> None:
+        self.statistics_refreshed += 1
 
     async def open_year(self, title: Title, year: int) -> None:
         for (t, entity), spans in self.place_rows.items():

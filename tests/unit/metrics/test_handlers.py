@@ -95,6 +95,17 @@ async def test_every_level_of_both_maps_gets_the_decisions_of_a_year_before_the_
     )
 
 
+async def test_opening_a_year_refreshes_the_planner_statistics_and_later_batches_do_not() -> None:
+    service = Service()
+    await with_households(service)
+    await service.send(family_decision(0, 2024, True))
+    assert service.uow.store.statistics_refreshed == 1
+    await service.send(family_decision(1, 2024, True), family_decision(2, 2024, False))
+    assert service.uow.store.statistics_refreshed == 1
+    await service.send(family_decision(1, 2025, True))
+    assert service.uow.store.statistics_refreshed == 2
+
+
 async def test_a_redelivered_or_older_decision_publishes_nothing() -> None:
     service = Service()
     await with_households(service)
