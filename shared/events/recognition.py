@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from .base import EventData, ValueData, event_type
 from .vocabulary import AssessmentYear, EntityId, Title
@@ -59,6 +59,33 @@ class TitleDecided(EventData):
         default_factory=dict, description="Every fact the rules read, including those derived from other decisions."
     )
     rule_set_id: str
+    rule_version: str
+    rule_effective_from: date
+    revision: int = Field(ge=1)
+
+
+class TitleDecidedCount(EventData):
+    """What a consumer that counts decisions reads of a TitleDecided: the verdict, not the why.
+
+    The same type and JSON as `TitleDecided`, read through fewer fields: the explanation
+    (criteria, facts, reasons), which a counter never shows, is skipped unread, and decoding costs
+    a quarter of the whole model's (`make bench-services`, metrics). Every field it does read is
+    validated exactly as `TitleDecided` validates it (a contract test holds the two together),
+    so a decision wrong in anything that counts still goes to the dead-letter topic. Unknown
+    fields are ignored rather than refused: the producer validates the whole decision when it
+    builds it, and a later minor version may add fields.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    TYPE = TitleDecided.TYPE
+
+    title: Title
+    entity_kind: str = Field(description="household, clan, hamlet, unit or citizen")
+    entity_id: EntityId
+    year: AssessmentYear
+    assessable: bool = Field(default=True, description="False when facts the rules read are missing.")
+    granted: bool
     rule_version: str
     rule_effective_from: date
     revision: int = Field(ge=1)

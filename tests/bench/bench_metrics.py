@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import gc
 import json
 import os
 import random
@@ -36,10 +35,11 @@ import httpx
 from prometheus_client import CollectorRegistry
 
 from services.metrics.adapters.db import OUTBOX, MetricsSqlUnitOfWork
-from services.metrics.app import build_app
+from services.metrics.app import DECISIONS_READ_AS, build_app
 from services.metrics.handlers import MetricsHandlers
 from services.metrics.maintenance import reconcile
 from services.metrics.settings import MetricsSettings
+from shared.cli import tune_garbage_collector
 from shared.consumer import BatchConsumer, Received
 from shared.db import create_engine
 from shared.devstack.postgres import PostgresServer
@@ -189,7 +189,7 @@ async def through_consumer(
     consumer = BatchConsumer(
         service="metrics",
         topic=RECOGNITION_DECISIONS.name,
-        accepted=RECOGNITION_DECISIONS.types_by_name(),
+        accepted=DECISIONS_READ_AS,
         handler=handler,
         unit_of_work=lambda: MetricsSqlUnitOfWork(engine, OUTBOX, "bench"),
         metrics=ServiceMetrics("metrics", CollectorRegistry()),
@@ -356,8 +356,7 @@ async def run(
         ]
         # The inputs (hundreds of thousands of objects) are not the service's: keep them out of the
         # garbage collector's full passes, which would otherwise dominate the timings.
-        gc.collect()
-        gc.freeze()
+        tune_garbage_collector(settings.gc_thresholds)  # as `serve` does
         say(
             f"opening {year_folded}: a fact row for each of {households} households, cells recounted whole ..."
         )

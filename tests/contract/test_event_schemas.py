@@ -80,3 +80,31 @@ def test_the_breaking_change_detector_notices_a_removed_field() -> None:
     old = {"properties": {"a": {"type": "string"}, "b": {"type": "integer"}}, "required": ["a"]}
     new = {"properties": {"a": {"type": "string"}, "c": {"type": "integer"}}, "required": ["a", "c"]}
     assert breaking_changes(old, new) == ["b was removed", "c became required"]
+
+
+def test_the_counting_view_of_a_decision_reads_its_fields_exactly_as_the_decision_does() -> None:
+    from shared.events.recognition import TitleDecided, TitleDecidedCount
+
+    whole = TitleDecided.model_json_schema()
+    view = TitleDecidedCount.model_json_schema()
+    assert TitleDecidedCount.TYPE == TitleDecided.TYPE
+    for name, definition in view["properties"].items():
+        assert whole["properties"][name] == definition, f"{name} differs from TitleDecided's"
+    assert set(view.get("required", [])) <= set(whole["required"])
+    assert set(view.get("$defs", {})) <= set(whole.get("$defs", {}))
+
+
+def test_the_counting_view_refuses_what_counts_and_skips_the_explanation() -> None:
+    from pydantic import ValidationError
+
+    from shared.events.recognition import TitleDecidedCount
+    from tests.unit.metrics.factories import family_decision
+
+    decision = json.loads(family_decision(1, 2024, True).model_dump_json())
+    counted = TitleDecidedCount.model_validate_json(
+        json.dumps({**decision, "criteria": "not even a list", "facts": 7})
+    )
+    assert (counted.entity_id, counted.year, counted.granted) == ("hh-1", 2024, True)
+    for wrong in ({"granted": "perhaps"}, {"year": 1850}, {"revision": 0}, {"entity_id": ""}):
+        with pytest.raises(ValidationError):
+            TitleDecidedCount.model_validate_json(json.dumps({**decision, **wrong}))

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 from shared.consumer import DeadLetter, Outcome, Received
-from shared.events.recognition import TitleDecided
+from shared.events.recognition import TitleDecided, TitleDecidedCount
 from shared.events.registry import (
     AdministrativeUnitChanged,
     CitizenChanged,
@@ -153,7 +153,7 @@ def decisions_of(
     """The decision each (title, entity, year) counts: the latest rule set's series, highest revision."""
     by_title: dict[Title, dict[FactKey, DecisionFact]] = {}
     for item in batch:
-        data: TitleDecided = item.data
+        data: TitleDecided | TitleDecidedCount = item.data
         expected = ENTITY_KIND[data.title]
         if data.entity_kind != expected:
             reject(
