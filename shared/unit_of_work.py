@@ -14,10 +14,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from .outbox import SqlOutbox
 
+# Returns the identities that were already there (usually none), not the thousands that were
+# claimed: reading a row per claimed event back into Python cost more than the insert's planning.
 _CLAIM = sa.text(
-    "insert into processed_event (source, event_id) "
+    "with claimed as (insert into processed_event (source, event_id) "
     "select * from unnest(cast(:sources as text[]), cast(:ids as text[])) "
-    "on conflict do nothing returning source, event_id"
+    "on conflict do nothing returning source, event_id) "
+    "select k.source, k.event_id from unnest(cast(:sources as text[]), cast(:ids as text[])) as k(source, event_id) "
+    "except select source, event_id from claimed"
 )
 
 
@@ -26,12 +30,17 @@ class SqlInbox:
         self.connection = connection
 
     async def claim(self, identities: Sequence[tuple[str, str]]) -> set[tuple[str, str]]:
+        """Mark events processed; returns those not marked before (by anyone, committed or not).
+
+        A concurrent transaction claiming the same event makes this one wait for its outcome,
+        so of two consumers racing for an event exactly one gets it.
+        """
         if not identities:
             return set()
-        rows = await self.connection.execute(
+        taken = await self.connection.execute(
             _CLAIM, {"sources": [s for s, _ in identities], "ids": [i for _, i in identities]}
         )
-        return {(row.source, row.event_id) for row in rows}
+        return set(identities).difference(map(tuple, taken))
 
 
 class SqlUnitOfWork:
