@@ -154,23 +154,27 @@ def decisions_of(
     by_title: dict[Title, dict[FactKey, DecisionFact]] = {}
     for item in batch:
         data: TitleDecided | TitleDecidedCount = item.data
-        expected = ENTITY_KIND[data.title]
+        title = data.title
+        expected = ENTITY_KIND[title]
         if data.entity_kind != expected:
             reject(
                 outcome,
                 item,
-                f"a {data.title.value} decision is about a {expected}, not a {data.entity_kind!r}",
+                f"a {title.value} decision is about a {expected}, not a {data.entity_kind!r}",
             )
             continue
         fact = DecisionFact(
-            granted=data.granted and data.assessable,
-            assessable=data.assessable,
-            rule_version=data.rule_version,
-            rule_effective_from=data.rule_effective_from,
-            revision=data.revision,
+            data.granted and data.assessable,
+            data.assessable,
+            data.rule_version,
+            data.rule_effective_from,
+            data.revision,
         )
-        decisions = by_title.setdefault(data.title, {})
+        decisions = by_title.get(title)
+        if decisions is None:
+            decisions = by_title[title] = {}
         key = (data.entity_id, data.year)
-        if key not in decisions or decisions[key].order() < fact.order():
+        kept = decisions.get(key)
+        if kept is None or kept.order() < fact.order():
             decisions[key] = fact
     return by_title
