@@ -60,7 +60,7 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
 def infrastructure() -> Iterator[Infrastructure]:
     from shared.devstack.brokers import choose_broker
     from shared.devstack.postgres import PostgresServer
-    from shared.devstack.processes import Supervisor
+    from shared.devstack.processes import Supervisor, discard_workdir
 
     supervisor = Supervisor()
     workdir = Path(tempfile.mkdtemp(prefix="hoctap-test-"))
@@ -84,6 +84,7 @@ def infrastructure() -> Iterator[Infrastructure]:
         supervisor.stop_all(timeout=20)
         if postgres is not None:
             postgres.stop()
+        discard_workdir(workdir)
 
 
 @pytest.fixture

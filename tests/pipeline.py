@@ -29,7 +29,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from shared.devstack.brokers import choose_broker
 from shared.devstack.demo import write_readers
 from shared.devstack.postgres import PostgresServer
-from shared.devstack.processes import Supervisor, free_port
+from shared.devstack.processes import Supervisor, discard_workdir, free_port
 from shared.devstack.services import SERVICES, ServiceGroup, migrate, service_environment
 from shared.events.base import EventData
 from shared.events.catalogue import DEAD_LETTERS, REGISTRY_INBOUND, TOPICS
@@ -97,6 +97,7 @@ class Pipeline:
         workdir: Path | None = None,
         log_level: str = "WARNING",
     ) -> Iterator[Pipeline]:
+        throwaway = workdir is None
         workdir = workdir or Path(tempfile.mkdtemp(prefix="hoctap-pipeline-"))
         supervisor = Supervisor()
         postgres = PostgresServer(workdir / "postgres", durable=False).start()
@@ -141,6 +142,8 @@ class Pipeline:
             supervisor.stop_all(timeout=30)
             controller.stop()
             postgres.stop()
+            if throwaway:
+                discard_workdir(workdir)
 
     @property
     def bootstrap(self) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -14,6 +15,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 PR_SET_PDEATHSIG = 1
+
+
+def discard_workdir(path: Path) -> None:
+    """Remove a throwaway folder of servers' data (Kafka logs reach gigabytes at bench scale),
+    unless HOCTAP_KEEP_WORKDIRS=1 asks to keep it for a post-mortem."""
+    if os.environ.get("HOCTAP_KEEP_WORKDIRS") != "1":
+        shutil.rmtree(path, ignore_errors=True)
 
 
 def free_port() -> int:

@@ -16,7 +16,7 @@ import httpx
 from shared.devstack.brokers import choose_broker
 from shared.devstack.demo import Demo
 from shared.devstack.postgres import PostgresServer
-from shared.devstack.processes import Supervisor, free_port
+from shared.devstack.processes import Supervisor, discard_workdir, free_port
 from shared.devstack.services import SERVICES, ServiceGroup, migrate, service_environment
 from shared.events.catalogue import TOPICS
 from shared.kafka import ensure_topics
@@ -66,6 +66,7 @@ def bench_stack(services: tuple[str, ...] = SERVICES, broker: str = "auto", extr
     finally:
         supervisor.stop_all(timeout=30)
         postgres.stop()
+        discard_workdir(workdir)
 
 
 def scrape(url: str) -> dict[str, float]:
