@@ -19,7 +19,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -194,21 +194,36 @@ def describe_validation_error(cls: type[EventData], error: ValidationError, limi
     return f"{cls.__name__}: " + "; ".join(parts) + suffix
 
 
+# The headers a dead letter keeps as they came, even under `redact`: together they are the record's
+# identity (a replay re-publishes it under it, and the inbox deduplicates on it), and a UUID can
+# hold a run of 9 or 12 digits that a digit-run redaction would mangle.
+IDENTIFYING_HEADERS = frozenset({"ce_id", "ce_source"})
+
+
 def dead_letter_record(
     letter: DeadLetter, *, service: str, now: datetime, redact: Callable[[bytes], bytes] | None = None
 ) -> OutboxRecord:
-    """The original record, unchanged (but for `redact`), plus headers that say why and where it came from."""
+    """The original record, unchanged (but for `redact`), plus headers that say why and where it came from.
+
+    `redact` cleans the value, the key, the reason and every header but the identifying ones: a
+    publisher may key its records by a personal identifier or carry one in `ce_subject`."""
     delivery = letter.delivery
-    value = delivery.value
-    if value is not None and redact is not None:
-        value = redact(value)
+    value, key, reason = delivery.value, delivery.key, letter.reason
+    original = tuple((name, raw or b"") for name, raw in delivery.headers)
+    if redact is not None:
+        value = redact(value) if value is not None else None
+        key = redact(key) if key is not None else None
+        reason = redact_text(reason, redact)
+        original = tuple(
+            (redact_text(name, redact), raw if name in IDENTIFYING_HEADERS else redact(raw)) for name, raw in original
+        )
     extra: list[tuple[str, bytes]] = []
     if value is not None and len(value) > MAX_VALUE_BYTES:
         extra.append((DLQ_HEADER_PREFIX + "value_truncated_from", str(len(value)).encode()))
         value = value[:MAX_VALUE_BYTES]
-    reason = letter.reason.replace("\r", " ").replace("\n", " ")[:1000]
+    reason = reason.replace("\r", " ").replace("\n", " ")[:1000]
     # PostgreSQL text refuses NUL: a header name carrying one is kept, visibly replaced.
-    headers = tuple((name.replace("\x00", "\ufffd"), raw or b"") for name, raw in delivery.headers) + (
+    headers = tuple((name.replace("\x00", "\ufffd"), raw) for name, raw in original) + (
         (DLQ_HEADER_PREFIX + "reason", reason.encode()),
         (DLQ_HEADER_PREFIX + "reason_code", letter.code.encode()),
         (DLQ_HEADER_PREFIX + "consumer", service.encode()),
@@ -218,7 +233,11 @@ def dead_letter_record(
         (DLQ_HEADER_PREFIX + "at", format_time(now).encode()),
         *extra,
     )
-    return OutboxRecord(topic=DEAD_LETTERS[service].name, key=delivery.key, value=value, headers=headers)
+    return OutboxRecord(topic=DEAD_LETTERS[service].name, key=key, value=value, headers=headers)
+
+
+def redact_text(text: str, redact: Callable[[bytes], bytes]) -> str:
+    return redact(text.encode("utf-8", "replace")).decode("utf-8", "replace")
 
 
 class BatchConsumer:
@@ -353,8 +372,13 @@ class BatchConsumer:
         records = [dead_letter_record(letter, service=self.service, now=now, redact=self.redact) for letter in letters]
         if self.on_rejection is not None:
             for letter in letters:
-                records += [encode(event, source=self.source, now=now) for event in self.on_rejection(letter)]
+                cleaned = replace(letter, reason=self._reason(letter))
+                records += [encode(event, source=self.source, now=now) for event in self.on_rejection(cleaned)]
         return records
+
+    def _reason(self, letter: DeadLetter) -> str:
+        """The reason as it may be published or logged (an error can quote the input)."""
+        return redact_text(letter.reason, self.redact) if self.redact is not None else letter.reason
 
     def _count_dead_letters(self, letters: list[DeadLetter]) -> None:
         for letter in letters:
@@ -366,7 +390,7 @@ class BatchConsumer:
                     "partition": letter.delivery.partition,
                     "offset": letter.delivery.offset,
                     "reason_code": letter.code,
-                    "reason": letter.reason,
+                    "reason": self._reason(letter),
                 },
             )
 

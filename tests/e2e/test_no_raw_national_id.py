@@ -4,7 +4,8 @@ are dead-lettered while carrying them (a citizen whose household never comes and
 parking, broken JSON, an out-of-range birth year, an ID in a field the contract does not have).
 
 Then every table of every schema in the database, every record (key, value, headers) on every topic
-of the run, and every log line of every service is searched for the raw numbers. The publisher's
+of the run, and every log line of every service is searched for the raw numbers. Two refused records
+carry a number outside their payload too: as their Kafka key, and in a `ce_subject` header. The publisher's
 own topic (registry.inbound.v1) holds them, which shows the search can find them.
 """
 
@@ -115,8 +116,11 @@ def test_no_table_topic_or_log_line_holds_a_raw_national_id(system) -> None:  # 
              for c, _ in citizens]
     never = cccd[3]  # carried only by records that are refused
     refused = [
-        record(f.CitizenRegistered(citizen_id="c-parked", birth_year=1990, household_id="hh-never", national_id=never), "hh-never"),
-        raw(b'{"citizen_id": "c-broken", "national_id": "' + never.encode() + b'", "birth_year": ', f.CitizenRegistered.TYPE),
+        # Keyed by the number itself: parked, then expired (the key is kept while it waits).
+        record(f.CitizenRegistered(citizen_id="c-parked", birth_year=1990, household_id="hh-never", national_id=never), never),
+        # The number in a header a careless publisher sets.
+        raw(b'{"citizen_id": "c-broken", "national_id": "' + never.encode() + b'", "birth_year": ', f.CitizenRegistered.TYPE,
+            extra=(("ce_subject", never.encode()),)),
         raw(b'{"citizen_id": "c-old", "birth_year": 1800, "national_id": "' + never.encode() + b'"}', f.CitizenRegistered.TYPE),
         raw(b'{"citizen_id": "c-extra", "birth_year": 1990, "cccd": "' + never.encode() + b'"}', f.CitizenRegistered.TYPE),
     ]
@@ -180,11 +184,11 @@ def record(fact: Any, key: str) -> OutboxRecord:
     return encode(Outgoing(REGISTRY_INBOUND, key, fact), source=SOURCE, now=datetime.now(UTC))
 
 
-def raw(value: bytes, event_type: str) -> OutboxRecord:
+def raw(value: bytes, event_type: str, extra: tuple[tuple[str, bytes], ...] = ()) -> OutboxRecord:
     """A record as a careless publisher sends it: valid CloudEvents headers, a bad payload."""
     headers = (("ce_specversion", b"1.0"), ("ce_id", random_id("raw").encode()), ("ce_source", SOURCE.encode()),
                ("ce_type", event_type.encode()), ("ce_time", format_time(datetime.now(UTC)).encode()),
-               ("content-type", b"application/json"))
+               ("content-type", b"application/json"), *extra)
     return OutboxRecord(topic=REGISTRY_INBOUND.name, key=b"c-raw", value=value, headers=headers)
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from shared.consumer import DeadLetter, Outcome, Received
+from shared.consumer import DeadLetter, Outcome, Received, redact_text
 from shared.events.inbound import CitizenRegistered
 
 from ..adapters.privacy import NationalIdHasher, redact
@@ -43,7 +43,9 @@ class InboundHandler:
             national_id_hmac = self.hasher(data.national_id)
             data = data.model_copy(update={"national_id": None})
         publisher = self.publishers.by_source(item.envelope.source)
-        key = item.delivery.key.decode("utf-8", "replace") if item.delivery.key else entity_key(data)
+        key = item.delivery.key.decode("utf-8", "replace") if item.delivery.key else ""
+        if not key or redact_text(key, redact) != key:
+            key = entity_key(data)  # none, or a personal identifier: the entity's own id instead
         return Submission(
             fact=Fact(data, item.envelope.time, national_id_hmac),
             key=key,

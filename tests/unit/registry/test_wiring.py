@@ -74,3 +74,34 @@ def test_serving_outside_dev_needs_a_real_key_and_a_publishers_file() -> None:
     ):
         with pytest.raises(ValueError, match=problem):
             settings.check_for_serving()
+
+
+async def test_a_national_id_in_the_key_a_header_or_the_reason_is_redacted_everywhere_a_refusal_goes(caplog) -> None:  # type: ignore[no-untyped-def]
+    uow = FakeRegistryUnitOfWork()
+    runtime = build_runtime(RegistrySettings(), unit_of_work=lambda: uow, publishers=PUBLISHERS)
+    fact = record_of(REGISTRY_INBOUND, "c-1", CitizenRegistered(citizen_id="c-1", birth_year=1990, household_id="hh-1"))
+    sloppy = headers(fact) | {"ce_subject": "079201001234", "ce_type": "vn.citizen-079201001234.v1"}
+    async with TestKafkaBroker(runtime.broker) as broker:
+        await broker.publish(fact.value, REGISTRY_INBOUND.name, key=b"079201001234", headers=sloppy)
+
+    [letter] = uow.outbox.on(DEAD_LETTERS["registry"].name)
+    assert letter.header("hoctap_dlq_reason_code") == b"unknown_type"
+    assert letter.key == b"[redacted]"
+    assert letter.header("ce_subject") == b"[redacted]"
+    assert letter.header("ce_type") == b"vn.citizen-[redacted].v1"
+    assert b"[redacted]" in (letter.header("hoctap_dlq_reason") or b"")
+    assert letter.header("ce_id") == sloppy["ce_id"].encode(), "the identity a replay needs is kept"
+    assert all(b"079201001234" not in value for _, value in letter.headers)
+    [notice] = uow.outbox.on(REGISTRY_REJECTIONS.name)
+    assert b"079201001234" not in (notice.value or b"") and b"[redacted]" in (notice.value or b"")
+    logged = [r for r in caplog.records if r.getMessage() == "dead-lettered a record"]
+    assert logged and all("079201001234" not in str(r.__dict__.get("reason")) for r in logged)
+
+
+async def test_a_fact_keyed_by_a_national_id_is_audited_under_its_entity_instead() -> None:
+    uow = FakeRegistryUnitOfWork()
+    runtime = build_runtime(RegistrySettings(), unit_of_work=lambda: uow, publishers=PUBLISHERS)
+    area = record_of(REGISTRY_INBOUND, "84", AdministrativeUnitRegistered(code="84", level=Level.PROVINCE, name="X", valid_from="2020-01-01"))
+    async with TestKafkaBroker(runtime.broker) as broker:
+        await broker.publish(area.value, REGISTRY_INBOUND.name, key=b"079201001234", headers=headers(area))
+    assert [row["entity_key"] for row in uow.store.audit_rows] == ["84"]

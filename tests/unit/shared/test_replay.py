@@ -38,3 +38,22 @@ def test_a_fact_dead_lettered_again_after_a_replay_is_replayed_once() -> None:
     headers = (("ce_id", b"e-1"), ("ce_source", b"/s"))
     first, again = letter(b"{}", headers, offset=1), letter(b"{}", headers, offset=9)
     assert latest_per_identity([first, again]) == [again]
+
+
+def test_without_a_redaction_a_dead_letter_keeps_key_headers_and_reason_as_they_came() -> None:
+    headers = (("ce_id", b"e-1"), ("ce_source", b"/s"), ("ce_subject", b"079201001234"))
+    delivery = Delivery("registry.inbound.v1", 0, 7, b"079201001234", b"{}", headers)
+    record = dead_letter_record(DeadLetter(delivery, "rejected", "why 079201001234"), service="registry",
+                                now=datetime(2026, 11, 28, tzinfo=UTC))
+    assert record.key == b"079201001234" and record.header("ce_subject") == b"079201001234"
+    assert record.header("hoctap_dlq_reason") == b"why 079201001234"
+
+
+def test_a_redaction_cleans_key_headers_and_reason_but_not_the_identity() -> None:
+    headers = (("ce_id", b"123456789012"), ("ce_source", b"/s"), ("ce_subject", b"079201001234"))
+    delivery = Delivery("registry.inbound.v1", 0, 7, b"079201001234", b"{}", headers)
+    record = dead_letter_record(DeadLetter(delivery, "rejected", "why 079201001234"), service="registry",
+                                now=datetime(2026, 11, 28, tzinfo=UTC), redact=lambda raw: raw.replace(b"079201001234", b"[x]"))
+    assert record.key == b"[x]" and record.header("ce_subject") == b"[x]"
+    assert record.header("hoctap_dlq_reason") == b"why [x]"
+    assert record.header("ce_id") == b"123456789012"
