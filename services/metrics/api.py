@@ -143,7 +143,8 @@ def build_router(engine: AsyncEngine, settings: MetricsSettings) -> APIRouter:
     @router.get(
         "/reports/december",
         responses={
-            200: {"content": {"text/csv": {}}, "description": "CSV with Vietnamese headers."}
+            200: {"content": {"text/csv": {}}, "description": "CSV with Vietnamese headers."},
+            404: {"description": "No figures for this year yet (no cell in the chosen hierarchy)."},
         },
         response_class=Response,
         summary="The December report: per commune and title, then the totals",
