@@ -83,7 +83,7 @@ def infrastructure() -> Iterator[Infrastructure]:
     finally:
         supervisor.stop_all(timeout=20)
         if postgres is not None:
-            postgres.stop()
+            postgres.discard()
         discard_workdir(workdir)
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import glob
+import hashlib
 import os
 import pwd
 import shutil
@@ -13,7 +14,9 @@ import subprocess
 import time
 from pathlib import Path
 
-from .processes import free_port, port_open
+from .processes import free_port, keep_workdirs, port_open
+
+RELOCATED = Path("/var/tmp/hoctap")
 
 
 def find_binaries() -> Path:
@@ -61,8 +64,11 @@ class PostgresServer:
         self.port = port or free_port()
         self.durable = durable
         data_dir = data_dir.resolve()
-        if self.user and not _reachable_by(self.user, data_dir):
-            data_dir = Path("/var/tmp/hoctap") / str(abs(hash(str(data_dir)))) / data_dir.name
+        self.relocated = bool(self.user and not _reachable_by(self.user, data_dir))
+        if self.relocated:
+            # The server's user cannot reach the folder asked for (a 0700 temporary folder, /root):
+            # the data lives in a folder named after it, the same one for the same path every time.
+            data_dir = RELOCATED / hashlib.sha256(str(data_dir).encode()).hexdigest()[:20] / data_dir.name
         self.data_dir = data_dir
         self.log = self.data_dir.parent / f"{self.data_dir.name}.log"
 
@@ -117,6 +123,21 @@ class PostgresServer:
         """`fast` (clean shutdown) or `immediate` (as after a crash: recovery replays the WAL)."""
         if (self.data_dir / "postmaster.pid").exists():
             self._run("pg_ctl", "-D", str(self.data_dir), "-m", mode, "-w", "-t", "30", "stop")
+
+    def discard(self) -> None:
+        """Stop a throwaway server and remove its data and log, wherever they had to live
+        (HOCTAP_KEEP_WORKDIRS=1 keeps them). Removing only the folder asked for left a relocated
+        copy behind each run: 78 GB of them filled this machine's disk once."""
+        with contextlib.suppress(Exception):
+            self.stop("immediate")
+        if keep_workdirs():
+            return
+        if self.relocated:
+            shutil.rmtree(self.data_dir.parent, ignore_errors=True)
+        else:
+            shutil.rmtree(self.data_dir, ignore_errors=True)
+            with contextlib.suppress(FileNotFoundError):
+                self.log.unlink()
 
     def restart(self, mode: str = "immediate") -> None:
         self.stop(mode)

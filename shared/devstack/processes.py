@@ -17,10 +17,15 @@ from pathlib import Path
 PR_SET_PDEATHSIG = 1
 
 
+def keep_workdirs() -> bool:
+    """HOCTAP_KEEP_WORKDIRS=1 keeps throwaway servers' data for a post-mortem."""
+    return os.environ.get("HOCTAP_KEEP_WORKDIRS") == "1"
+
+
 def discard_workdir(path: Path) -> None:
     """Remove a throwaway folder of servers' data (Kafka logs reach gigabytes at bench scale),
     unless HOCTAP_KEEP_WORKDIRS=1 asks to keep it for a post-mortem."""
-    if os.environ.get("HOCTAP_KEEP_WORKDIRS") != "1":
+    if not keep_workdirs():
         shutil.rmtree(path, ignore_errors=True)
 
 

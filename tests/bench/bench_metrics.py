@@ -478,7 +478,7 @@ async def run(
             "scrape_national_provinces_only_samples": national_provinces_samples,
         }
     finally:
-        server.stop()
+        server.discard()
 
 
 def main() -> None:

@@ -40,7 +40,7 @@ from services.notifications.handlers import Deliverer, RetryPolicy, evaluate
 from services.notifications.settings import NotificationsSettings
 from shared.db import create_engine
 from shared.devstack.postgres import PostgresServer
-from shared.devstack.processes import free_port
+from shared.devstack.processes import discard_workdir, free_port
 from shared.events.vocabulary import Level, Title
 from shared.migrations import upgrade
 from shared.testing import CollectingSmtpHandler
@@ -173,7 +173,8 @@ def main() -> None:
         print(json.dumps(figures))
     finally:
         controller.stop()
-        postgres.stop()
+        postgres.discard()
+        discard_workdir(workdir)
 
 
 if __name__ == "__main__":

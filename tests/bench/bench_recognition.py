@@ -54,6 +54,7 @@ from services.recognition.settings import RecognitionSettings
 from shared.consumer import BatchConsumer
 from shared.db import create_engine
 from shared.devstack.postgres import PostgresServer
+from shared.devstack.processes import discard_workdir
 from shared.events.catalogue import REGISTRY_HOUSEHOLDS
 from shared.events.registry import FamilyEvidenceRecorded, HouseholdChanged
 from shared.events.vocabulary import Title
@@ -409,7 +410,8 @@ async def measure_service(households: int, seed: int, batch: int) -> dict[str, f
             "batch": batch,
         }
     finally:
-        server.stop()
+        server.discard()
+        discard_workdir(workdir)
 
 
 def main() -> None:

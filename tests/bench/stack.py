@@ -65,7 +65,7 @@ def bench_stack(services: tuple[str, ...] = SERVICES, broker: str = "auto", extr
         yield BenchStack(workdir, postgres, chosen.bootstrap, chosen.name, group, supervisor)
     finally:
         supervisor.stop_all(timeout=30)
-        postgres.stop()
+        postgres.discard()
         discard_workdir(workdir)
 
 
