@@ -72,3 +72,13 @@ def test_an_oversized_value_is_refused_before_parsing() -> None:
     result = decode(with_value(b"x" * 1_000_001), ACCEPTED, frozenset())
     assert isinstance(result, DeadLetter)
     assert result.code == "oversized"
+
+
+def test_a_type_this_consumer_skips_is_skipped_unread_even_with_a_broken_envelope() -> None:
+    broken = tuple((name, raw) for name, raw in delivery_of(record_of(REGISTRY_INBOUND, "hh-1", household())).headers
+                   if name != "ce_id")
+    skipped = Delivery(REGISTRY_INBOUND.name, 0, 0, b"hh-1", b"{", broken)
+    others = {name: cls for name, cls in ACCEPTED.items() if name != HouseholdRegistered.TYPE}
+    assert decode(skipped, others, frozenset({HouseholdRegistered.TYPE})) is None
+    letter = decode(skipped, ACCEPTED, frozenset())
+    assert isinstance(letter, DeadLetter) and letter.code == "malformed_envelope"
