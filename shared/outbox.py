@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import time
 import uuid
 import weakref
 import zlib
@@ -157,7 +158,11 @@ class OutboxRelay:
         poll_interval: float = 0.5,
         on_published=None,  # type: ignore[no-untyped-def]
         on_backlog=None,  # type: ignore[no-untyped-def]
+        backlog_interval: float = 5.0,
     ) -> None:
+        """`on_backlog` receives the outbox's row count: counted at most every `backlog_interval`
+        seconds, and 0 after a pass that emptied what it saw (a count after every pass, one per
+        consumed batch, was a query and a connection check-out per batch for a gauge)."""
         self.engine = engine
         self.table = table
         self.publisher = publisher
@@ -168,6 +173,9 @@ class OutboxRelay:
         self._wakeup = asyncio.Event()
         self._on_published = on_published
         self._on_backlog = on_backlog
+        self.backlog_interval = backlog_interval
+        self._counted_at = float("-inf")
+        self._drained = False  # the last pass held the lock and published every row it saw
 
     def wake(self) -> None:
         self._wakeup.set()
@@ -175,6 +183,7 @@ class OutboxRelay:
     async def relay_once(self) -> int:
         """Publish up to one batch; returns how many rows went out (0 if another relay holds the lock)."""
         async with self.engine.begin() as connection:
+            self._drained = False
             locked = await connection.scalar(sa.select(sa.func.pg_try_advisory_xact_lock(self.lock_key)))
             if not locked:
                 return 0
@@ -184,6 +193,7 @@ class OutboxRelay:
                 )
             ).all()
             if not rows:
+                self._drained = True
                 return 0
             records = [
                 OutboxRecord(
@@ -198,6 +208,7 @@ class OutboxRelay:
             await connection.execute(
                 self.table.delete().where(self.table.c.id.in_([row.id for row in rows]))
             )
+        self._drained = len(rows) < self.batch_size
         if self._on_published:
             self._on_published(records)
         return len(rows)
@@ -223,7 +234,10 @@ class OutboxRelay:
                     continue
                 if sent >= self.batch_size:
                     continue
-                await self._report_backlog()
+                if time.monotonic() - self._counted_at >= self.backlog_interval:
+                    await self._report_backlog()
+                elif self._drained and self._on_backlog:
+                    self._on_backlog(0)
                 self._wakeup.clear()
                 waiters = [asyncio.ensure_future(self._wakeup.wait()), asyncio.ensure_future(stopping.wait())]
                 _, pending = await asyncio.wait(waiters, timeout=self.poll_interval, return_when=asyncio.FIRST_COMPLETED)
@@ -235,6 +249,7 @@ class OutboxRelay:
 
     async def _report_backlog(self) -> None:
         if self._on_backlog:
+            self._counted_at = time.monotonic()
             try:
                 self._on_backlog(await self.backlog())
             except Exception:

@@ -2,6 +2,8 @@
 
 import asyncio
 
+import sqlalchemy as sa
+
 from faststream.kafka import KafkaBroker
 
 from services.registry.adapters.db import OUTBOX
@@ -85,3 +87,61 @@ async def test_two_relays_on_one_outbox_publish_each_row_once(make_settings, inf
     records = await read_topic(infrastructure.bootstrap, settings.topic(REGISTRY_HOUSEHOLDS.name), expect=30)
     versions = [HouseholdChanged.model_validate_json(r.value).version for r in records]
     assert versions == list(range(1, 31))
+
+
+class Collected:
+    def __init__(self) -> None:
+        self.records: list = []  # type: ignore[type-arg]
+
+    async def publish_many(self, records) -> None:  # type: ignore[no-untyped-def]
+        self.records.extend(records)
+
+
+class CountingRelay(OutboxRelay):
+    counts = 0
+
+    async def backlog(self) -> int:
+        self.counts += 1
+        return await super().backlog()
+
+
+async def test_the_backlog_gauge_is_counted_now_and_then_and_zeroed_by_a_pass_that_emptied_the_outbox(make_settings) -> None:  # type: ignore[no-untyped-def]
+    settings = await make_settings(RegistrySettings)
+    engine = create_engine(settings)
+    published, reports = Collected(), []
+    relay = CountingRelay(engine, OUTBOX, published, schema=settings.database_schema, batch_size=3,
+                          poll_interval=0.05, on_backlog=reports.append, backlog_interval=3600)
+    stopping = asyncio.Event()
+    running = asyncio.create_task(relay.run(stopping))
+    try:
+        await write(engine, [snapshot(n) for n in range(1, 6)])
+        await until(lambda: len(published.records) == 5)
+        await until(lambda: reports[-1:] == [0])
+        assert relay.counts == 1, "counted once, on the first pass"
+
+        async with engine.connect() as other:  # another replica holds the relay lock
+            await other.begin()
+            await other.execute(sa.select(sa.func.pg_advisory_xact_lock(relay.lock_key)))
+            await write(engine, [snapshot(n) for n in range(6, 8)])
+            relay.wake()
+            await asyncio.sleep(0.3)
+            assert len(published.records) == 5 and reports[-1] == 0 and len(reports) == 1, (
+                "a pass that could not relay reports nothing")
+            await other.rollback()
+        relay.wake()
+        await until(lambda: len(published.records) == 7)
+        await until(lambda: len(reports) >= 2)
+        assert reports[-1] == 0 and relay.counts == 1, "emptied by the pass: 0 without a count"
+    finally:
+        stopping.set()
+        relay.wake()
+        await running
+        await engine.dispose()
+
+
+async def until(condition, timeout: float = 10.0) -> None:  # type: ignore[no-untyped-def]
+    for _ in range(int(timeout / 0.02)):
+        if condition():
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError("condition not met in time")
