@@ -141,9 +141,11 @@ class Pipeline:
         finally:
             supervisor.stop_all(timeout=30)
             controller.stop()
-            postgres.stop()
             if throwaway:
+                postgres.discard()
                 discard_workdir(workdir)
+            else:
+                postgres.stop()
 
     @property
     def bootstrap(self) -> str:
@@ -210,63 +212,41 @@ class Pipeline:
 
     # -- observation ---------------------------------------------------------------------------
 
-    def settle(self, timeout: float = 600.0, quiet: float = 3.0) -> float:
+    def settle(self, timeout: float = 600.0, quiet: float = 3.0, interval: float = 0.25) -> float:
         """Wait until every consumer group is at the end of every topic it reads and every outbox
-        is empty, and stays so for `quiet` seconds; returns the monotonic time work last moved."""
+        is empty, and stays so for `quiet` seconds; returns the monotonic time work last moved.
+
+        One Kafka client pair and one database connection serve every look (reopened after a
+        broker or PostgreSQL restart): a fresh set per look cost the broker more CPU than some
+        services under measurement."""
+        return asyncio.run(self._settle(timeout, quiet, interval))
+
+    async def _settle(self, timeout: float, quiet: float, interval: float) -> float:
         deadline = time.monotonic() + timeout
         last_state: Any = None
         moved_at = time.monotonic()
-        while time.monotonic() < deadline:
-            try:
-                state = asyncio.run(self._state())
-            except Exception:  # the broker or the database is restarting
-                time.sleep(0.5)
-                continue
-            if state != last_state:
-                last_state, moved_at = state, time.monotonic()
-            done = all(lag == 0 for lag in state[0].values()) and all(n == 0 for n in state[1].values())
-            if done and time.monotonic() - moved_at >= quiet:
-                return moved_at
-            time.sleep(0.25)
+        probe: _Probe | None = None
+        try:
+            while time.monotonic() < deadline:
+                try:
+                    probe = probe or await _Probe.open(self.bootstrap, self.database_url)
+                    state = await probe.state()
+                except Exception:  # the broker or the database is restarting
+                    if probe is not None:
+                        await probe.close()
+                        probe = None
+                    await asyncio.sleep(0.5)
+                    continue
+                if state != last_state:
+                    last_state, moved_at = state, time.monotonic()
+                done = all(lag == 0 for lag in state[0].values()) and all(n == 0 for n in state[1].values())
+                if done and time.monotonic() - moved_at >= quiet:
+                    return moved_at
+                await asyncio.sleep(interval)
+        finally:
+            if probe is not None:
+                await probe.close()
         raise TimeoutError(f"not settled after {timeout:.0f} s: {last_state}")
-
-    async def _state(self) -> tuple[dict[str, int], dict[str, int], dict[str, int]]:
-        from aiokafka import AIOKafkaConsumer, TopicPartition
-        from aiokafka.admin import AIOKafkaAdminClient
-
-        admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap, request_timeout_ms=5000)
-        reader = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, enable_auto_commit=False)
-        try:
-            await admin.start()
-            await reader.start()
-            lags: dict[str, int] = {}
-            ends_seen: dict[str, int] = {}
-            for service in SERVICES:
-                partitions = [TopicPartition(t, p) for t in CONSUMED[service]
-                              for p in (reader.partitions_for_topic(t) or await _partitions(reader, t))]
-                ends = await reader.end_offsets(partitions)
-                committed = await admin.list_consumer_group_offsets(f"hoctap-{service}")
-                lags[service] = sum(end - (committed[tp].offset if tp in committed and committed[tp] else 0)
-                                    for tp, end in ends.items())
-                ends_seen[service] = sum(ends.values())
-        finally:
-            await reader.stop()
-            await admin.close()
-        return lags, await self._outboxes(), ends_seen
-
-    async def _outboxes(self) -> dict[str, int]:
-        engine = create_async_engine(self.database_url.replace("postgresql://", "postgresql+asyncpg://"))
-        try:
-            async with engine.connect() as connection:
-                counts = {}
-                for service in SERVICES:
-                    counts[service] = int(await connection.scalar(sa.text(f"select count(*) from {service}.outbox")) or 0)
-                counts["registry.parked"] = int(await connection.scalar(sa.text("select count(*) from registry.parked_fact")) or 0)
-                counts["notifications.pending"] = int(await connection.scalar(
-                    sa.text("select count(*) from notifications.alert where status = 'pending'")) or 0)
-                return counts
-        finally:
-            await engine.dispose()
 
     def cells(self) -> list[tuple[Any, ...]]:
         """Every metrics cell's figures, sorted: two runs with equal lists reported the same."""
@@ -317,6 +297,61 @@ class Pipeline:
                 peak = next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmHWM:"))
                 out[name] = round(peak / 1024, 1)
         return out
+
+
+OUTSTANDING = " union all ".join(
+    [f"select '{service}', count(*) from {service}.outbox" for service in SERVICES]
+    + ["select 'registry.parked', count(*) from registry.parked_fact",
+       "select 'notifications.pending', count(*) from notifications.alert where status = 'pending'"]
+)
+
+
+@dataclass
+class _Probe:
+    """What `settle` reads: each group's lag, what waits in the outboxes, and the topics' ends."""
+
+    admin: Any
+    reader: Any
+    engine: Any
+
+    @classmethod
+    async def open(cls, bootstrap: str, database_url: str) -> _Probe:
+        from aiokafka import AIOKafkaConsumer
+        from aiokafka.admin import AIOKafkaAdminClient
+
+        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=5000)
+        reader = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+        engine = create_async_engine(database_url.replace("postgresql://", "postgresql+asyncpg://"), pool_size=1)
+        probe = cls(admin, reader, engine)
+        try:
+            await admin.start()
+            await reader.start()
+        except Exception:
+            await probe.close()
+            raise
+        return probe
+
+    async def state(self) -> tuple[dict[str, int], dict[str, int], dict[str, int]]:
+        from aiokafka import TopicPartition
+
+        lags: dict[str, int] = {}
+        ends_seen: dict[str, int] = {}
+        for service in SERVICES:
+            partitions = [TopicPartition(t, p) for t in CONSUMED[service]
+                          for p in (self.reader.partitions_for_topic(t) or await _partitions(self.reader, t))]
+            ends = await self.reader.end_offsets(partitions)
+            committed = await self.admin.list_consumer_group_offsets(f"hoctap-{service}")
+            lags[service] = sum(end - (committed[tp].offset if tp in committed and committed[tp] else 0)
+                                for tp, end in ends.items())
+            ends_seen[service] = sum(ends.values())
+        async with self.engine.connect() as connection:
+            outstanding = {name: int(count) for name, count in await connection.execute(sa.text(OUTSTANDING))}
+        return lags, outstanding, ends_seen
+
+    async def close(self) -> None:
+        for closing in (self.reader.stop(), self.admin.close(), self.engine.dispose()):
+            with contextlib.suppress(Exception):
+                await closing
 
 
 async def _partitions(reader: Any, topic: str) -> set[int]:
