@@ -57,3 +57,21 @@ async def test_upgrading_keeps_family_evidence_and_decisions_and_downgrading_res
     await asyncio.to_thread(command.downgrade, alembic_config(settings, MIGRATIONS), "0001")
     assert await run(settings, "select household_id, version from family_evidence") == [("hh-1", 4)]
     assert await run(settings, "select entity_id, revision from decision") == [("hh-1", 3)]
+
+
+async def test_evidence_and_decisions_are_indexed_by_their_keys_alone(infrastructure, schema_suffix) -> None:  # type: ignore[no-untyped-def]
+    """A (title, year) index let the planner answer key lookups for a year it had no statistics
+    for by scanning the whole year per key (migration 0003); and downgrading brings it back."""
+    schema = f"recognition_{schema_suffix}i"
+    settings = RecognitionSettings(database_url=infrastructure.database_url, database_schema=schema)
+    await asyncio.to_thread(upgrade, settings, MIGRATIONS, "head")
+    query = (f"select tablename, indexname from pg_indexes where schemaname = '{schema}'"
+             " and tablename in ('evidence', 'decision') order by 1, 2")
+    assert await run(settings, query) == [("decision", "decision_pkey"), ("evidence", "evidence_pkey")]
+    from alembic import command
+
+    from shared.migrations import alembic_config
+
+    await asyncio.to_thread(command.downgrade, alembic_config(settings, MIGRATIONS), "0002")
+    assert await run(settings, query) == [("decision", "decision_pkey"), ("decision", "decision_series"),
+                                          ("evidence", "evidence_pkey"), ("evidence", "evidence_year")]
