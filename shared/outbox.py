@@ -55,6 +55,9 @@ class Outgoing:
     id_seed: str | None = None  # makes the event id deterministic (uuid5 of the seed)
     correlation_id: str | None = None
     origin_time: datetime | None = None  # when the inbound fact behind it entered hoctap
+    # `data` already serialised (its model_dump_json), when the handler wrote the same JSON
+    # elsewhere in the transaction: the record carries those bytes instead of a second pass.
+    value: bytes | None = None
 
 
 def stable_event_id(seed: str) -> str:
@@ -95,7 +98,7 @@ def encode(outgoing: Outgoing, *, source: str, now: datetime, origin_time: datet
     return OutboxRecord(
         topic=outgoing.topic.name,
         key=outgoing.key.encode(),
-        value=data.model_dump_json().encode(),
+        value=outgoing.value if outgoing.value is not None else data.model_dump_json().encode(),
         headers=tuple(envelope.to_headers()),
     )
 

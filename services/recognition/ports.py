@@ -50,7 +50,8 @@ class RecognitionStore(Protocol):
     ) -> dict[tuple[str, int], DecisionState]:
         """Stored decisions by (entity, year, rule set id, rule version), keyed by (entity, year)."""
 
-    async def save_decisions(self, states: Sequence[DecisionState]) -> None: ...
+    async def save_decisions(self, states: Sequence[DecisionState], bodies: Sequence[bytes]) -> None:
+        """Store each state with `bodies[i]`, its decision's JSON (the bytes the outbox publishes)."""
     async def granted(
         self, title: Title, year: int, series: tuple[str, str], entity_ids: Iterable[str]
     ) -> set[str]: ...

@@ -175,9 +175,10 @@ class CascadeRun:
                 # Dependents count the series in force: a new series (or a changed grant) changes their count.
                 if before is None or decision.granted != before.decision.granted:
                     flipped.append((entity, year))
-        await self.store.save_decisions(changed)
-        for state in changed:
-            self._emit(state)
+        bodies = [state.decision.model_dump_json().encode() for state in changed]
+        await self.store.save_decisions(changed, bodies)
+        for state, body in zip(changed, bodies, strict=True):
+            self._emit(state, body)
         await self._propagate(title, flipped)
 
     async def _granted_members(
@@ -210,7 +211,7 @@ class CascadeRun:
                     self.want(target, {year}, self.causes.get((title, entity)))
                     self.cascaded.add(target)
 
-    def _emit(self, state: DecisionState) -> None:
+    def _emit(self, state: DecisionState, body: bytes) -> None:
         decision = state.decision
         self.decided.append(state)
         self.events.append(
@@ -223,5 +224,6 @@ class CascadeRun:
                     f"{decision.rule_set_id}/{decision.rule_version}/{decision.revision}"
                 ),
                 correlation_id=self.causes.get((state.title, state.entity_id)),
+                value=body,
             )
         )

@@ -15,6 +15,7 @@ from services.recognition.domain.membership import (
     HouseholdRecord,
     UnitRecord,
 )
+from shared.events.recognition import TitleDecided
 from shared.events.vocabulary import Title
 from shared.testing import FakeUnitOfWork
 
@@ -100,8 +101,10 @@ class MemoryStore:
             if (title, e, y, r, v) in self.decision_rows
         }
 
-    async def save_decisions(self, states: Sequence[DecisionState]) -> None:
-        for s in states:
+    async def save_decisions(self, states: Sequence[DecisionState], bodies: Sequence[bytes]) -> None:
+        assert len(bodies) == len(states)
+        for s, body in zip(states, bodies, strict=True):
+            assert TitleDecided.model_validate_json(body) == s.decision, "the body is the decision's JSON"
             self.decision_rows[(s.title, s.entity_id, s.year, *s.series)] = s
 
     async def granted(

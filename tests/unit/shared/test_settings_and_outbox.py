@@ -56,3 +56,15 @@ def test_stable_event_ids_are_the_uuid5_of_their_seed() -> None:
 
     for seed in ("registry/household/hh-1/3", "", "Xã Hòa Lợi|2024|digest:missed", "x" * 500):
         assert stable_event_id(seed) == str(uuid.uuid5(NAMESPACE, seed))
+
+
+def test_an_event_serialised_by_its_handler_travels_as_those_bytes_and_otherwise_as_its_json() -> None:
+    from shared.events.registry import HouseholdChanged
+
+    data = HouseholdChanged(
+        household_id="hh-1", hamlet_code="29398-01", commune_code="29398", province_code="84", registered_on="2020-01-01", version=1
+    )
+    serialised = data.model_dump_json().encode()
+    given = encode(Outgoing(REGISTRY_HOUSEHOLDS, "hh-1", data, value=serialised), source="/hoctap/registry", now=NOW)
+    assert given.value is serialised
+    assert encode(Outgoing(REGISTRY_HOUSEHOLDS, "hh-1", data), source="/hoctap/registry", now=NOW).value == serialised

@@ -1,0 +1,36 @@
+"""What recognition stores for a decision is what it publishes, byte for byte in meaning."""
+
+import sqlalchemy as sa
+
+from services.recognition.adapters.db import DECISIONS, OUTBOX
+from services.recognition.adapters.rule_files import load_rule_book
+from services.recognition.settings import RecognitionSettings
+from shared.db import create_engine
+from shared.events.catalogue import RECOGNITION_DECISIONS
+from shared.events.recognition import TitleDecided
+from tests.unit.recognition.factories import province_history
+
+from .helpers import feed, records
+
+
+async def test_every_stored_decision_is_the_last_one_published_for_its_series(make_settings) -> None:  # type: ignore[no-untyped-def]
+    settings = await make_settings(RecognitionSettings)
+    await feed(settings, load_rule_book(), [records(province_history())])
+    engine = create_engine(settings)
+    try:
+        async with engine.connect() as connection:
+            stored = (await connection.execute(sa.select(DECISIONS))).all()
+            published = (await connection.execute(
+                sa.select(OUTBOX.c.value).where(OUTBOX.c.topic == RECOGNITION_DECISIONS.name).order_by(OUTBOX.c.id)
+            )).all()
+    finally:
+        await engine.dispose()
+    last: dict[tuple[str, str, int, str, str], TitleDecided] = {}
+    for row in published:
+        decision = TitleDecided.model_validate_json(row.value)
+        last[(decision.title.value, decision.entity_id, decision.year, decision.rule_set_id, decision.rule_version)] = decision
+    assert len(stored) > 10 and len(last) == len(stored)
+    for row in stored:
+        body = TitleDecided.model_validate(row.body)
+        assert last[(row.title, row.entity_id, row.year, row.rule_set_id, row.rule_version)] == body
+        assert (body.revision, body.granted, body.total_points) == (row.revision, row.granted, row.total_points)
