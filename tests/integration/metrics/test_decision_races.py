@@ -14,15 +14,18 @@ from .feeding import assert_reconciled, cells, feed
 
 
 async def wait_until_blocked(engine, application: str) -> None:  # type: ignore[no-untyped-def]
-    """Until some other session of this database waits on a row lock."""
+    """Until some other session of this database waits on a row lock. Each look is its own
+    transaction: PostgreSQL keeps one snapshot of pg_stat_activity per transaction, so looking
+    again in the same one never sees a wait that began after the first look."""
     async with engine.connect() as connection:
-        for _ in range(200):
+        for _ in range(400):
             waiting = await connection.scalar(
                 sa.text(
                     "select count(*) from pg_stat_activity where datname = current_database()"
                     " and wait_event_type = 'Lock' and pid <> pg_backend_pid()"
                 )
             )
+            await connection.rollback()
             if waiting:
                 return
             await asyncio.sleep(0.05)
