@@ -31,3 +31,21 @@ def create_plumbing_tables() -> None:
 def drop_plumbing_tables() -> None:
     op.drop_table("processed_event")
     op.drop_table("outbox")
+
+
+def index_processed_at_by_range() -> None:
+    """Turn the processed-event table's `processed_at` index into a BRIN index.
+
+    Rows arrive in `processed_at` order, so a block-range index serves a purge of old marks as
+    well as a B-tree, and costs next to nothing per insert; the B-tree cost about 5 µs a claimed
+    event, a quarter of the inbox's time.
+    """
+    op.drop_index("processed_event_processed_at", "processed_event")
+    op.create_index(
+        "processed_event_processed_at", "processed_event", ["processed_at"], postgresql_using="brin"
+    )
+
+
+def index_processed_at_by_tree() -> None:
+    op.drop_index("processed_event_processed_at", "processed_event")
+    op.create_index("processed_event_processed_at", "processed_event", ["processed_at"])

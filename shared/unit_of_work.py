@@ -10,10 +10,18 @@ from collections.abc import Sequence
 from types import TracebackType
 
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from .outbox import SqlOutbox
 
+# The usual batch holds no event seen before: a plain insert claims it at about half the cost of
+# `on conflict do nothing`, whose speculative insertion probes the key twice. A redelivered event
+# makes it fail on the primary key; the batch is then claimed the careful way.
+_MARK = sa.text(
+    "insert into processed_event (source, event_id) "
+    "select * from unnest(cast(:sources as text[]), cast(:ids as text[]))"
+)
 # Returns the identities that were already there (usually none), not the thousands that were
 # claimed: reading a row per claimed event back into Python had cost ≈ 3 µs an event.
 _CLAIM = sa.text(
@@ -38,9 +46,14 @@ class SqlInbox:
         """
         if not identities:
             return set()
-        taken = await self.connection.execute(
-            _CLAIM, {"sources": [s for s, _ in identities], "ids": [i for _, i in identities]}
-        )
+        params = {"sources": [s for s, _ in identities], "ids": [i for _, i in identities]}
+        try:
+            async with self.connection.begin_nested():  # a savepoint: a failure undoes only this
+                await self.connection.execute(_MARK, params)
+            return set(identities)
+        except IntegrityError:
+            pass  # some were claimed before (a redelivery), or twice in this batch
+        taken = await self.connection.execute(_CLAIM, params)
         return set(identities).difference(map(tuple, taken))
 
 

@@ -1,9 +1,18 @@
 """The processed-event inbox on a real PostgreSQL: each event is claimed once, even in a race."""
 
 import asyncio
+from pathlib import Path
 
+import pytest
+import sqlalchemy as sa
+from alembic import command
+
+from services.metrics.settings import MetricsSettings
+from services.notifications.settings import NotificationsSettings
+from services.recognition.settings import RecognitionSettings
 from services.registry.settings import RegistrySettings
 from shared.db import create_engine
+from shared.migrations import alembic_config
 from shared.unit_of_work import SqlInbox
 
 A, B, C = ("/hoctap/x", "a"), ("/hoctap/x", "b"), ("/hoctap/y", "a")
@@ -46,3 +55,74 @@ async def test_of_two_transactions_racing_for_an_event_exactly_one_gets_it(make_
             await second.commit()
     finally:
         await engine.dispose()
+
+
+async def test_a_redelivered_event_undoes_none_of_the_transactions_earlier_work(make_settings) -> None:  # type: ignore[no-untyped-def]
+    """The fast claim fails on an event seen before; only its savepoint is rolled back."""
+    settings = await make_settings(RegistrySettings)
+    engine = create_engine(settings)
+    try:
+        async with engine.connect() as connection:
+            await connection.begin()
+            assert await SqlInbox(connection).claim([A]) == {A}
+            await connection.commit()
+        async with engine.connect() as connection:
+            await connection.begin()
+            assert await SqlInbox(connection).claim([C]) == {C}
+            assert await SqlInbox(connection).claim([B, A, B]) == {B}  # A seen, B twice in a batch
+            await connection.commit()
+        async with engine.connect() as connection:
+            marks = await connection.execute(
+                sa.text("select source, event_id from processed_event order by 1, 2")
+            )
+            assert [tuple(r) for r in marks] == [A, B, C]
+    finally:
+        await engine.dispose()
+
+
+async def test_an_event_a_racing_transaction_rolled_back_is_claimed_by_the_other(make_settings) -> None:  # type: ignore[no-untyped-def]
+    settings = await make_settings(RegistrySettings)
+    engine = create_engine(settings)
+    try:
+        async with engine.connect() as first, engine.connect() as second:
+            await first.begin()
+            await second.begin()
+            assert await SqlInbox(first).claim([A, B]) == {A, B}
+            racing = asyncio.create_task(SqlInbox(second).claim([B, C]))
+            await asyncio.sleep(0.3)
+            assert not racing.done()
+            await first.rollback()
+            assert await asyncio.wait_for(racing, 10) == {B, C}
+            await second.commit()
+    finally:
+        await engine.dispose()
+
+
+@pytest.mark.parametrize(
+    "settings_class",
+    [RegistrySettings, RecognitionSettings, MetricsSettings, NotificationsSettings],
+    ids=lambda cls: cls.model_fields["service_name"].default,
+)
+async def test_every_service_indexes_its_marks_by_time_range_and_can_go_back(
+    make_settings, settings_class
+) -> None:  # type: ignore[no-untyped-def]
+    settings = await make_settings(settings_class, "brin")
+    service = settings.service_name
+    migrations = Path(__file__).resolve().parents[3] / "services" / service / "migrations"
+    query = sa.text(
+        "select am.amname from pg_index i join pg_class c on c.oid = i.indexrelid"
+        " join pg_am am on am.oid = c.relam join pg_namespace n on n.oid = c.relnamespace"
+        " where c.relname = 'processed_event_processed_at' and n.nspname = :schema"
+    )
+
+    async def method() -> str:
+        engine = create_engine(settings)
+        try:
+            async with engine.connect() as connection:
+                return str((await connection.execute(query, {"schema": settings.database_schema})).scalar_one())
+        finally:
+            await engine.dispose()
+
+    assert await method() == "brin"
+    await asyncio.to_thread(command.downgrade, alembic_config(settings, migrations), "-1")
+    assert await method() == "btree"

@@ -118,6 +118,7 @@ async def test_the_backlog_gauge_is_counted_now_and_then_and_zeroed_by_a_pass_th
         await until(lambda: len(published.records) == 5)
         await until(lambda: reports[-1:] == [0])
         assert relay.counts == 1, "counted once, on the first pass"
+        seen = len(reports)  # 1, or 2 if the first pass ran before the rows were written
 
         async with engine.connect() as other:  # another replica holds the relay lock
             await other.begin()
@@ -125,12 +126,12 @@ async def test_the_backlog_gauge_is_counted_now_and_then_and_zeroed_by_a_pass_th
             await write(engine, [snapshot(n) for n in range(6, 8)])
             relay.wake()
             await asyncio.sleep(0.3)
-            assert len(published.records) == 5 and reports[-1] == 0 and len(reports) == 1, (
+            assert len(published.records) == 5 and reports[-1] == 0 and len(reports) == seen, (
                 "a pass that could not relay reports nothing")
             await other.rollback()
         relay.wake()
         await until(lambda: len(published.records) == 7)
-        await until(lambda: len(reports) >= 2)
+        await until(lambda: len(reports) > seen)
         assert reports[-1] == 0 and relay.counts == 1, "emptied by the pass: 0 without a count"
     finally:
         stopping.set()
