@@ -21,6 +21,7 @@ HEADER_PREFIX = "ce_"
 REQUIRED_ATTRIBUTES = ("id", "source", "specversion", "type")
 MAX_ATTRIBUTE_LENGTH = 512
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_CONTEXT_ATTRIBUTES = frozenset({"id", "source", "specversion", "type", "time", "subject", "dataschema"})
 
 
 class EnvelopeError(ValueError):
@@ -75,13 +76,8 @@ class CloudEvent:
     @classmethod
     def from_headers(cls, headers: Iterable[tuple[str, bytes | None]]) -> CloudEvent:
         """Decode the binary-mode headers of a record, or raise EnvelopeError saying what is wrong."""
-        attributes: dict[str, str] = {}
-        content_type = None
-        for name, raw in headers:
-            if name == "content-type":
-                content_type = _text(name, raw)
-            elif name.startswith(HEADER_PREFIX):
-                attributes[name[len(HEADER_PREFIX) :]] = _text(name, raw)
+        headers = tuple(headers)
+        attributes, content_type = _read_fast(headers) or _read_checked(headers)
         missing = [a for a in REQUIRED_ATTRIBUTES if not attributes.get(a)]
         if missing:
             raise EnvelopeError(
@@ -95,7 +91,6 @@ class CloudEvent:
             raise EnvelopeError(f"content-type is {content_type!r}; events must be {CONTENT_TYPE}")
         if "time" not in attributes:
             raise EnvelopeError("missing CloudEvents attribute ce_time (RFC 3339 timestamp)")
-        known = {"id", "source", "specversion", "type", "time", "subject", "dataschema"}
         return cls(
             id=attributes["id"],
             source=attributes["source"],
@@ -103,8 +98,43 @@ class CloudEvent:
             time=parse_time(attributes["time"]),
             subject=attributes.get("subject"),
             dataschema=attributes.get("dataschema"),
-            extensions={k: v for k, v in attributes.items() if k not in known},
+            extensions={k: v for k, v in attributes.items() if k not in _CONTEXT_ATTRIBUTES},
         )
+
+
+_Attributes = tuple[dict[str, str], str | None]
+
+
+def _read_fast(headers: tuple[tuple[str, bytes | None], ...]) -> _Attributes | None:
+    """The attributes of well-formed headers in one pass, or None to have `_read_checked` say
+    what is wrong: every value decodes, and all together are printable (no control character)
+    and none is too long. About a third of the per-header checks' cost, on every record."""
+    attributes: dict[str, str] = {}
+    content_type = None
+    texts = []  # every value read, a repeated header's earlier ones too
+    try:
+        for name, raw in headers:
+            if name[:3] == HEADER_PREFIX:
+                texts.append(text := raw.decode())  # type: ignore[union-attr]
+                attributes[name[3:]] = text
+            elif name == "content-type":
+                texts.append(content_type := raw.decode())  # type: ignore[union-attr]
+    except (AttributeError, UnicodeDecodeError):
+        return None  # a value missing or not UTF-8
+    if not "".join(texts).isprintable() or max(map(len, texts), default=0) > MAX_ATTRIBUTE_LENGTH:
+        return None  # printable is stricter than "no control character": the checks decide
+    return attributes, content_type
+
+
+def _read_checked(headers: Iterable[tuple[str, bytes | None]]) -> _Attributes:
+    attributes: dict[str, str] = {}
+    content_type = None
+    for name, raw in headers:
+        if name == "content-type":
+            content_type = _text(name, raw)
+        elif name.startswith(HEADER_PREFIX):
+            attributes[name[len(HEADER_PREFIX) :]] = _text(name, raw)
+    return attributes, content_type
 
 
 def _text(name: str, raw: bytes | None) -> str:

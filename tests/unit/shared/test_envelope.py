@@ -1,8 +1,10 @@
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from shared.events.envelope import CloudEvent, EnvelopeError
+from shared.events.envelope import CloudEvent, EnvelopeError, _read_checked, _read_fast
 
 MOMENT = datetime(2026, 11, 28, 5, 30, tzinfo=UTC)
 
@@ -63,3 +65,33 @@ def test_control_characters_in_an_attribute_are_refused() -> None:
 def test_invalid_utf8_in_a_header_is_refused() -> None:
     with pytest.raises(EnvelopeError, match="not valid UTF-8"):
         CloudEvent.from_headers(headers(ce_id=b"\xff\xfe"))
+
+
+_values = st.one_of(
+    st.none(),
+    st.binary(max_size=40),
+    st.text(max_size=40).map(str.encode),
+    st.text(alphabet="ab\u00a0\u200b\x7f\x1f ", min_size=500, max_size=520).map(str.encode),
+)
+
+
+@given(st.lists(st.tuples(st.sampled_from(["ce_id", "ce_type", "ce_x", "content-type", "other"]), _values), max_size=6))
+def test_the_one_pass_reading_of_headers_accepts_only_what_the_checks_accept_and_reads_it_the_same(
+    headers: list[tuple[str, bytes | None]],
+) -> None:
+    headers_ = tuple(headers)
+    fast = _read_fast(headers_)
+    try:
+        checked = _read_checked(headers_)
+    except EnvelopeError:
+        assert fast is None
+    else:
+        assert fast is None or fast == checked
+
+
+def test_a_header_with_an_unusual_but_allowed_character_is_read_by_the_checks() -> None:
+    """A zero-width space is not printable, so the one-pass reading hands it to the checks,
+    which accept it: no control character."""
+    headers_ = [*headers(), ("ce_subject", "hh\u200b1".encode())]
+    assert _read_fast(tuple(headers_)) is None
+    assert CloudEvent.from_headers(headers_).subject == "hh\u200b1"
