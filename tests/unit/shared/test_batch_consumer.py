@@ -165,3 +165,41 @@ async def test_each_consumed_event_s_age_since_it_entered_hoctap_is_observed_at_
     assert registry.get_sample_value("hoctap_registry_event_age_seconds_sum", labels) == pytest.approx(2.4)
     assert registry.get_sample_value("hoctap_registry_event_age_seconds_bucket", {**labels, "le": "1.0"}) == 0
     assert registry.get_sample_value("hoctap_registry_event_age_seconds_bucket", {**labels, "le": "1.25"}) == 2
+
+
+class RejectingHandler(RecordingHandler):
+    """Handles every fact again when it comes again (its effects are keyed by version) and
+    rejects one household."""
+
+    def __init__(self, reject: str) -> None:
+        super().__init__()
+        self.reject = reject
+
+    async def __call__(self, batch: list[Received[Any]], uow: Any, now: datetime) -> Outcome:
+        from shared.consumer import DeadLetter
+
+        await super().__call__(batch, uow, now)
+        return Outcome(dead_letters=[DeadLetter(item.delivery, "rejected", "no such hamlet", item.envelope)
+                                     for item in batch if item.data.household_id == self.reject])
+
+
+async def test_an_idempotent_handler_s_events_skip_the_inbox_but_its_dead_letters_are_published_once() -> None:
+    uow, registry, handler = FakeUnitOfWork(), CollectorRegistry(), RejectingHandler(reject="hh-2")
+    consumer = BatchConsumer(
+        service="registry", topic=REGISTRY_INBOUND.name, accepted=REGISTRY_INBOUND.types_by_name(),
+        handler=handler, unit_of_work=lambda: uow, metrics=ServiceMetrics("registry", registry), idempotent=True,
+    )
+    fact = record_of(REGISTRY_INBOUND, "hh-1", household(1), seed="same-1")
+    rejected = record_of(REGISTRY_INBOUND, "hh-2", household(2), seed="same-2", offset=1)
+    poison = FakeRecord(REGISTRY_INBOUND.name, b"x", offset=5)
+    await consumer([fact, fact, rejected, poison])
+    await consumer([fact, rejected, poison])  # redelivered
+
+    assert handler.seen == ["hh-1", "hh-2", "hh-1", "hh-2"], "once per batch, again when redelivered"
+    letters = uow.outbox.on(DEAD_LETTERS["registry"].name)
+    assert sorted(letter.header("hoctap_dlq_reason_code") for letter in letters) == [b"malformed_envelope", b"rejected"]
+    assert len(uow.inbox.seen) == 2, "only the dead letters were marked"
+    consumed = "hoctap_registry_events_consumed_total"
+    assert sample(registry, consumed, topic=REGISTRY_INBOUND.name, outcome="processed") == 2
+    assert sample(registry, consumed, topic=REGISTRY_INBOUND.name, outcome="dead_lettered") == 2
+    assert sample(registry, consumed, topic=REGISTRY_INBOUND.name, outcome="duplicate") == 3
