@@ -14,13 +14,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from .outbox import SqlOutbox
+from .sql_arrays import text_array
 
 # The usual batch holds no event seen before: a plain insert claims it at about half the cost of
 # `on conflict do nothing`, whose speculative insertion probes the key twice. A redelivered event
 # makes it fail on the primary key; the batch is then claimed the careful way.
 _MARK = sa.text(
     "insert into processed_event (source, event_id) "
-    "select * from unnest(cast(:sources as text[]), cast(:ids as text[]))"
+    "select * from unnest(cast(cast(:sources as text) as text[]), cast(cast(:ids as text) as text[]))"
 )
 # Returns the identities that were already there (usually none), not the thousands that were
 # claimed: reading a row per claimed event back into Python had cost ≈ 3 µs an event.
@@ -47,9 +48,10 @@ class SqlInbox:
         if not identities:
             return set()
         params = {"sources": [s for s, _ in identities], "ids": [i for _, i in identities]}
+        literals = {name: text_array(values) for name, values in params.items()}  # sql_arrays
         try:
             async with self.connection.begin_nested():  # a savepoint: a failure undoes only this
-                await self.connection.execute(_MARK, params)
+                await self.connection.execute(_MARK, literals)
             return set(identities)
         except IntegrityError:
             pass  # some were claimed before (a redelivery), or twice in this batch

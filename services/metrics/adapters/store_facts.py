@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from shared.events.vocabulary import Title
+from shared.sql_arrays import bool_array, date_array, int_array, text_array
 
 from ..domain.cells import Counts, Tally, TallySum
 from ..domain.facts import DecisionFact, FactRow
@@ -67,9 +68,10 @@ _DECIDE = sa.text(
     with changed as (
         update fact f set decided = true, granted = i.granted, assessable = i.assessable,
             rule_version = i.rule_version, rule_effective_from = i.effective, decision_revision = i.revision
-        from unnest(cast(:ids as text[]), cast(:years as int[]), cast(:granted as boolean[]),
-                    cast(:assessable as boolean[]), cast(:rule_version as text[]), cast(:effective as date[]),
-                    cast(:revision as int[]))
+        from unnest(cast(cast(:ids as text) as text[]), cast(cast(:years as text) as int[]),
+                    cast(cast(:granted as text) as boolean[]), cast(cast(:assessable as text) as boolean[]),
+                    cast(cast(:rule_version as text) as text[]), cast(cast(:effective as text) as date[]),
+                    cast(cast(:revision as text) as int[]))
              as i(entity_id, year, granted, assessable, rule_version, effective, revision),
              lateral (select o.ctid as row_id, o.decided, o.granted, o.assessable, o.rule_version,
                              o.rule_effective_from, o.decision_revision
@@ -163,15 +165,15 @@ class FactStatements:
         chosen = [decisions[k] for k in keys]
         rows = await self.connection.execute(
             _DECIDE,
-            {
+            {  # array literals: see shared.sql_arrays
                 "title": title.value,
-                "ids": [e for e, _ in keys],
-                "years": [y for _, y in keys],
-                "granted": [d.granted for d in chosen],
-                "assessable": [d.assessable for d in chosen],
-                "rule_version": [d.rule_version for d in chosen],
-                "effective": [d.rule_effective_from for d in chosen],
-                "revision": [d.revision for d in chosen],
+                "ids": text_array([e for e, _ in keys]),
+                "years": int_array([y for _, y in keys]),
+                "granted": bool_array([d.granted for d in chosen]),
+                "assessable": bool_array([d.assessable for d in chosen]),
+                "rule_version": text_array([d.rule_version for d in chosen]),
+                "effective": date_array([d.rule_effective_from for d in chosen]),
+                "revision": int_array([d.revision for d in chosen]),
             },
         )
         changed = 0

@@ -1,0 +1,44 @@
+"""Array literals (shared.sql_arrays) read back by PostgreSQL as the values they were made from."""
+
+import asyncio
+from datetime import date
+
+import asyncpg
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+
+from shared.sql_arrays import bool_array, date_array, int_array, text_array
+
+# PostgreSQL text cannot hold NUL; everything else can, quotes, backslashes, braces and all.
+TEXTS = st.text(st.characters(exclude_characters="\x00"), max_size=12)
+
+
+def read_back(url: str, literal: str, element_type: str) -> list:  # type: ignore[type-arg]
+    async def query() -> list:  # type: ignore[type-arg]
+        connection = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"))
+        try:
+            return list(await connection.fetchval(f"select cast(cast($1 as text) as {element_type}[])", literal))
+        finally:
+            await connection.close()
+
+    return asyncio.run(query())
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(values=st.lists(st.none() | TEXTS, max_size=8))
+@example(values=['a"b', "c\\d", "{e,f}", "NULL", " g ", "", None, "Ấp Bến Cát"])
+def test_any_text_comes_back_as_it_went(infrastructure, values) -> None:  # type: ignore[no-untyped-def]
+    assert read_back(infrastructure.database_url, text_array(values), "text") == values
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    ints=st.lists(st.none() | st.integers(-(2**31), 2**31 - 1), max_size=8),
+    bools=st.lists(st.none() | st.booleans(), max_size=8),
+    dates=st.lists(st.none() | st.dates(date(1, 1, 1), date(9999, 12, 31)), max_size=8),
+)
+def test_integers_booleans_and_dates_come_back_as_they_went(infrastructure, ints, bools, dates) -> None:  # type: ignore[no-untyped-def]
+    url = infrastructure.database_url
+    assert read_back(url, int_array(ints), "int") == ints
+    assert read_back(url, bool_array(bools), "boolean") == bools
+    assert read_back(url, date_array(dates), "date") == dates
