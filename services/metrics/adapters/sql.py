@@ -85,6 +85,30 @@ def area_of(row: Any) -> AreaRecord:
     )
 
 
+class AreaRecords:
+    """`area_of` remembered by the row's whole content: every batch reads its areas again (another
+    replica may have changed them), but an unchanged row need not be converted again (its
+    history's JSON parsed, its level looked up). A changed row is a new key, so nothing is ever
+    stale; the memory is bounded by dropping everything when full (areas are at most tens of
+    thousands nationally)."""
+
+    def __init__(self, limit: int = 100_000) -> None:
+        self.limit = limit
+        self._known: dict[tuple[Any, ...], AreaRecord] = {}
+
+    def of(self, row: Any) -> AreaRecord:
+        """The record of a row whose values are all hashable (its history as JSON text)."""
+        content = tuple(row)
+        known = self._known.get(content)
+        if known is None:
+            if len(self._known) >= self.limit:
+                self._known.clear()
+            known = self._known[content] = area_of(row)
+        return known
+
+
+AREA_RECORDS = AreaRecords()  # process-wide: records are immutable, keyed by the row's content
+
 TITLES = {t.value: t for t in Title}
 LEVELS = {lv.value: lv for lv in Level}
 HIERARCHIES = {h.value: h for h in Hierarchy}

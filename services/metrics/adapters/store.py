@@ -16,7 +16,7 @@ from shared.events.vocabulary import Title
 
 from ..domain.hierarchy import AreaRecord
 from ..domain.placement import Span
-from .sql import advisory_locks, area_of, periods_json
+from .sql import AREA_RECORDS, advisory_locks, periods_json
 from .store_cells import CellStatements
 from .store_facts import FactStatements
 from .store_snapshots import SnapshotStatements
@@ -25,6 +25,11 @@ HOUSEHOLD_BUCKETS = (
     64  # few enough lock slots per transaction, enough to let unrelated batches overlap
 )
 
+# The history as its JSON text: every column a plain value, so the row is its own cache key.
+_AREAS = sa.text(
+    "select code, level, name, parent_code, cast(parent_history as text) as parent_history, province_code,"
+    " valid_from, valid_to, successor_code, current_code, version from area where code = any(cast(:codes as text[]))"
+)
 _SAVE_AREAS = sa.text(
     """
     insert into area as a (code, level, name, parent_code, parent_history, province_code, valid_from, valid_to,
@@ -104,11 +109,8 @@ class SqlMetricsStore(SnapshotStatements, FactStatements, CellStatements):
         return [a for a in areas if a.code in written]
 
     async def areas(self, codes: Iterable[str]) -> dict[str, AreaRecord]:
-        rows = await self.connection.execute(
-            sa.text("select * from area where code = any(cast(:codes as text[]))"),
-            {"codes": list(set(codes))},
-        )
-        return {row.code: area_of(row) for row in rows}
+        rows = await self.connection.execute(_AREAS, {"codes": list(set(codes))})
+        return {row.code: AREA_RECORDS.of(row) for row in rows}
 
     async def areas_pointing_to(self, codes: Iterable[str]) -> set[str]:
         rows = await self.connection.execute(
