@@ -7,7 +7,7 @@ PostgreSQL's array input reads it in a fraction of that. In SQL, cast the parame
 first, so that it is bound as text: `cast(cast(:ids as text) as text[])`.
 
 Elements are written as PostgreSQL's array input reads them back: text quoted (with `"` and `\\`
-escaped), NULL for None, t/f for booleans, ISO dates.
+escaped), NULL for None, t/f for booleans, ISO dates, floats by their repr.
 """
 
 from __future__ import annotations
@@ -38,6 +38,16 @@ def int_array(values: Iterable[int | None]) -> str:
     if None in items:
         return "{" + ",".join("NULL" if v is None else str(int(v)) for v in items) + "}"
     return "{" + ",".join(map(str, map(int, items))) + "}"  # type: ignore[arg-type]
+
+
+def float_array(values: Iterable[float | None]) -> str:
+    """repr is the shortest text that reads back as the same double; NaN and infinities too."""
+    return "{" + ",".join("NULL" if v is None else _float_text(v) for v in values) + "}"
+
+
+def _float_text(value: float) -> str:
+    text = repr(float(value))
+    return {"nan": "NaN", "inf": "Infinity", "-inf": "-Infinity"}.get(text, text)
 
 
 def bool_array(values: Iterable[bool | None]) -> str:

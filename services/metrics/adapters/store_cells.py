@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from shared.events.vocabulary import Title
+from shared.sql_arrays import float_array, int_array, text_array
 
 from ..domain.cells import Cell, CellKey, Hierarchy, SeriesKey, Tally
 from .sql import CELL_COLUMNS, cell_columns, cell_of, versions_json
@@ -52,6 +53,8 @@ COLUMNS = (
     ("revision", "int"),
 )
 _KEY = ("title", "hierarchy", "level", "area_code", "year")
+# Each column travels as one array literal (see shared.sql_arrays): 22 arrays a batch.
+_LITERAL = {"text": text_array, "int": int_array, "float8": float_array}
 _SAVE = sa.text(
     "insert into cell as c ({names}) select {selected} from unnest({arrays}) as u({names})"
     " on conflict ({key}) do update set {updates}, updated_at = now()".format(
@@ -60,7 +63,7 @@ _SAVE = sa.text(
             "cast(u.rule_versions as jsonb)" if n == "rule_versions" else f"u.{n}"
             for n, _ in COLUMNS
         ),
-        arrays=", ".join(f"cast(:{n} as {t}[])" for n, t in COLUMNS),
+        arrays=", ".join(f"cast(cast(:{n} as text) as {t}[])" for n, t in COLUMNS),
         key=", ".join(_KEY),
         updates=", ".join(f"{n} = excluded.{n}" for n, _ in COLUMNS if n not in _KEY),
     )
@@ -163,5 +166,5 @@ class CellStatements:
             return
         rows = [_row(cell) for cell in cells]
         await self.connection.execute(
-            _SAVE, {name: [row[name] for row in rows] for name, _ in COLUMNS}
+            _SAVE, {name: _LITERAL[kind]([row[name] for row in rows]) for name, kind in COLUMNS}
         )

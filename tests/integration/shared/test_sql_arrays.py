@@ -1,13 +1,14 @@
 """Array literals (shared.sql_arrays) read back by PostgreSQL as the values they were made from."""
 
 import asyncio
+import math
 from datetime import date
 
 import asyncpg
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from shared.sql_arrays import bool_array, date_array, int_array, text_array
+from shared.sql_arrays import bool_array, date_array, float_array, int_array, text_array
 
 # PostgreSQL text cannot hold NUL; everything else can, quotes, backslashes, braces and all.
 TEXTS = st.text(st.characters(exclude_characters="\x00"), max_size=12)
@@ -36,9 +37,13 @@ def test_any_text_comes_back_as_it_went(infrastructure, values) -> None:  # type
     ints=st.lists(st.none() | st.integers(-(2**31), 2**31 - 1), max_size=8),
     bools=st.lists(st.none() | st.booleans(), max_size=8),
     dates=st.lists(st.none() | st.dates(date(1, 1, 1), date(9999, 12, 31)), max_size=8),
+    floats=st.lists(st.none() | st.floats(allow_nan=False), max_size=8),
 )
-def test_integers_booleans_and_dates_come_back_as_they_went(infrastructure, ints, bools, dates) -> None:  # type: ignore[no-untyped-def]
+@example(ints=[], bools=[], dates=[], floats=[0.1, 71.43, -0.0, 1e308, 5e-324, float("inf"), float("-inf")])
+def test_integers_booleans_dates_and_floats_come_back_as_they_went(infrastructure, ints, bools, dates, floats) -> None:  # type: ignore[no-untyped-def]
     url = infrastructure.database_url
+    assert read_back(url, float_array(floats), "float8") == floats
+    assert math.isnan(read_back(url, float_array([float("nan")]), "float8")[0])
     assert read_back(url, int_array(ints), "int") == ints
     assert read_back(url, bool_array(bools), "boolean") == bools
     assert read_back(url, date_array(dates), "date") == dates
