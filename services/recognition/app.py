@@ -26,6 +26,10 @@ from .handlers.telemetry import RecognitionMetrics
 from .settings import RecognitionSettings
 
 VERSION = "0.2.0"
+# Every event recognition consumes is a versioned snapshot or versioned evidence, written (and
+# evaluated) only over a lower version, so an event handled again changes nothing and emits no
+# decision: the consumers mark only dead letters in the inbox (BatchConsumer's `idempotent`).
+IDEMPOTENT_HANDLER = True
 log = logging.getLogger(__name__)
 
 
@@ -53,6 +57,7 @@ def build_runtime(
             handler,
             uow,
             accepted=topic.accepting(*(t for t in ACCEPTED if t in topic.event_types)),
+            idempotent=IDEMPOTENT_HANDLER,
         )
     runtime.subscribe()
     runtime.publishes(RECOGNITION_DECISIONS)

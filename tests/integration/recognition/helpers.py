@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from prometheus_client import CollectorRegistry
 
 from services.recognition.adapters.db import DECISIONS, OUTBOX, RecognitionSqlUnitOfWork
+from services.recognition.app import IDEMPOTENT_HANDLER
 from services.recognition.domain.rule_book import RuleBook
 from services.recognition.handlers import RecognitionHandler
 from services.recognition.handlers.intake import ACCEPTED
@@ -58,6 +59,7 @@ class Replica:
                 handler=handler,
                 accepted=topic.accepting(*(t for t in ACCEPTED if t in topic.event_types)),
                 max_backoff_seconds=0.2,
+                idempotent=IDEMPOTENT_HANDLER,  # as the service wires them
             )
             for topic in REGISTRY_ENTITY_TOPICS
         }

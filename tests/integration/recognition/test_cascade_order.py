@@ -3,8 +3,11 @@ at once: the final decisions depend only on the facts, never on their order or r
 
 import random
 
+import sqlalchemy as sa
+
 from services.recognition.adapters.rule_files import load_rule_book
 from services.recognition.settings import RecognitionSettings
+from shared.db import create_engine
 from tests.unit.recognition import oracle
 from tests.unit.recognition.factories import province_history
 
@@ -61,3 +64,21 @@ async def test_every_stored_decision_was_published_with_its_trace_and_nothing_tw
         assert decision.criteria and decision.facts, "a decision without its trace"
         assert decision.granted or decision.unmet, "a refusal without reasons"
     assert last == await current_decisions(settings, BOOK)
+
+
+async def test_a_whole_redelivery_newest_first_publishes_nothing_and_marks_nothing(make_settings) -> None:  # type: ignore[no-untyped-def]
+    """The consumers are `idempotent`: versions, not the inbox, make a second delivery a no-op."""
+    settings = await make_settings(RecognitionSettings)
+    history = records(province_history(YEARS))
+    await feed(settings, BOOK, batches(history, seed=5))
+    published, decided = len(await outbox_decisions(settings)), await current_decisions(settings, BOOK)
+    await feed(settings, BOOK, batches(history[::-1], seed=6))
+    assert len(await outbox_decisions(settings)) == published
+    assert await current_decisions(settings, BOOK) == decided
+    engine = create_engine(settings)
+    try:
+        async with engine.connect() as connection:
+            marked = await connection.scalar(sa.text("select count(*) from processed_event"))
+    finally:
+        await engine.dispose()
+    assert marked == 0, "no dead letter, so nothing marked"
