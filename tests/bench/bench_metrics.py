@@ -8,7 +8,9 @@ real PostgreSQL (started here), the run measures:
   ids claimed only if the service's consumers claim them: they do not, being `idempotent`;
   handler, outbox, commit), batches of `batch_max_records`, decoding left out; then the
   following year's decisions by two consumers at once (as two replicas would);
-- consumer: the same through the shared BatchConsumer, decoding included, on a sample;
+- consumer: the same through the shared BatchConsumer, decoding included: on a sample of a year
+  before the reform (both maps: about three times the cells a batch changes), on a sample of a
+  year on the fold's map, and a whole year on that map by two consumers at once;
 - baseline: a plain batched COPY, and a plain batched INSERT, of the same decision rows;
 - scrape: GET /metrics at province scale (commune and province levels exported), median of 5;
 - reconcile: the from-scratch comparison, which must find no difference.
@@ -203,6 +205,7 @@ async def through_consumer(
         handler=handler,
         unit_of_work=lambda: MetricsSqlUnitOfWork(engine, OUTBOX, "bench"),
         metrics=ServiceMetrics("metrics", CollectorRegistry()),
+        idempotent=IDEMPOTENT_HANDLERS,  # as the service wires it
     )
     started = time.perf_counter()
     try:
@@ -413,6 +416,49 @@ async def run(
         )
         say(f"  {consumer_rate:,.0f} decisions/s")
 
+        # The same on the fold's own map (one hierarchy): one consumer on a sample, then a whole
+        # year by two consumers at once, as two replicas would take it from Kafka.
+        later = year_folded + 2
+        sample_later = decisions(ids[:consumer_sample], later, seed=4)
+        await fold(
+            settings,
+            handlers.on_decisions,
+            [received(RECOGNITION_DECISIONS, sample_later[0].entity_id, sample_later[0])],
+            batch,
+        )
+        say(
+            f"consumer: {len(sample_later)} decisions of {later} through BatchConsumer (decoding included) ..."
+        )
+        consumer_same_map_rate = len(sample_later) / await through_consumer(
+            settings,
+            handlers.on_decisions,
+            [record_of(RECOGNITION_DECISIONS, d.entity_id, d) for d in sample_later],
+            batch,
+        )
+        say(f"  {consumer_same_map_rate:,.0f} decisions/s")
+        whole = decisions(ids, later + 1, seed=5)
+        await fold(
+            settings,
+            handlers.on_decisions,
+            [received(RECOGNITION_DECISIONS, whole[0].entity_id, whole[0])],
+            batch,
+        )
+        whole_records = [record_of(RECOGNITION_DECISIONS, d.entity_id, d) for d in whole[1:]]
+        del whole
+        say(
+            f"two consumers at once: {len(whole_records)} decisions of {later + 1} through BatchConsumer (decoding included) ..."
+        )
+        started = time.perf_counter()
+        await asyncio.gather(
+            *(
+                through_consumer(settings, handlers.on_decisions, half, batch)
+                for half in (whole_records[0::2], whole_records[1::2])
+            )
+        )
+        consumer_two_rate = len(whole_records) / (time.perf_counter() - started)
+        del whole_records
+        say(f"  {consumer_two_rate:,.0f} decisions/s")
+
         say("baseline: the same rows, plain batched COPY and INSERT ...")
         rows = [
             (
@@ -472,6 +518,8 @@ async def run(
             "fold_decisions_per_cpu_second": round(cpu_rate),
             "fold_two_consumers_decisions_per_second": round(two_rate),
             "consumer_decisions_per_second": round(consumer_rate),
+            "consumer_same_map_decisions_per_second": round(consumer_same_map_rate),
+            "consumer_two_replicas_decisions_per_second": round(consumer_two_rate),
             "baseline_copy_rows_per_second": round(base["copy"]),
             "baseline_insert_rows_per_second": round(base["insert"]),
             "fold_to_copy_ratio": round(fold_rate / base["copy"], 3),
