@@ -20,7 +20,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from shared.consumer import IDENTIFYING_HEADERS, DeadLetter, Delivery, dead_letter_record
+from shared.consumer import IDENTIFYING_HEADERS, DeadLetter, Delivery, dead_letter_record, redact_text
 from shared.events.catalogue import REGISTRY_INBOUND
 from shared.outbox import encode
 
@@ -52,8 +52,9 @@ def park_row(submission: Submission, result: Result, now: datetime, scrub: Calla
         "offset": delivery.offset if delivery else None,
         "record_key": scrub(delivery.key) if delivery and delivery.key else None,
         "record_value": scrub(delivery.value) if delivery and delivery.value else None,
-        # PostgreSQL text refuses NUL, which a Kafka header name may carry.
-        "header_names": [k.replace("\x00", "\ufffd") for k, _ in delivery.headers] if delivery else [],
+        # PostgreSQL text refuses NUL, which a Kafka header name may carry; a name is scrubbed too
+        # (a careless publisher may name a header after a person).
+        "header_names": [redact_text(k, scrub).replace("\x00", "\ufffd") for k, _ in delivery.headers] if delivery else [],
         "header_values": [v or b"" if k in IDENTIFYING_HEADERS else scrub(v or b"") for k, v in delivery.headers] if delivery else [],
         "parked_at": now,
     }
