@@ -1,5 +1,7 @@
 """The registry's HTTP API: tokens and scopes, bulk import with a result per row, look-ups."""
 
+import json
+
 from .conftest import import_rows
 
 AREAS = [
@@ -76,3 +78,19 @@ async def test_look_ups_page_through_results_and_the_audit_shows_every_outcome(r
     audit = (await running.http.get("/v1/audit", params={"entity_key": "hh-1"}, headers=running.as_("province"))).json()
     assert audit[0]["outcome"] == "applied" and audit[0]["actor"] == "province-84"
     assert (await running.http.get("/v1/audit", params={"entity_key": "hh-1"}, headers=running.as_("hoa-loi"))).status_code == 403
+
+
+async def test_a_lone_surrogate_escaped_in_an_import_is_refused_naming_the_field_and_the_other_rows_apply(running_registry) -> None:  # type: ignore[no-untyped-def]
+    """JSON lets `\\ud800` be written, but it is no Unicode text: PostgreSQL and the event stream
+    cannot carry it. The row is refused, naming the field; the import goes on."""
+    running = running_registry
+    await import_rows(running, AREAS)
+    good = '{"type": "household-registered", "data": {"household_id": "hh-1", "hamlet_code": "29401-01", "registered_on": "2021-01-01"}}'
+    bad = '{"type": "household-registered", "data": {"household_id": "hh-\\ud800", "hamlet_code": "29401-01", "registered_on": "2021-01-01"}}'
+    for content_type, body in (("application/x-ndjson", f"{bad}\n{good}"), ("application/json", f"[{bad}, {good}]")):
+        response = await running.http.post("/v1/import", content=body.encode(), headers={**running.as_("province"), "content-type": content_type})
+        assert response.status_code == 200
+        first, second = (json.loads(line) for line in response.text.splitlines())
+        assert (first["status"], first["code"]) == ("rejected", "invalid_data")
+        assert "household_id" in first["reason"] and "unicode" in first["reason"]
+        assert second["status"] in {"applied", "unchanged"}
