@@ -400,64 +400,40 @@ async def run(
         two_rate = (len(following) - 1) / (time.perf_counter() - started)
         say(f"  {two_rate:,.0f} decisions/s")
 
-        sample = decisions(ids[:consumer_sample], year_folded - 1, seed=2)
-        records = [record_of(RECOGNITION_DECISIONS, d.entity_id, d) for d in sample]
-        await fold(
-            settings,
-            handlers.on_decisions,
-            [received(RECOGNITION_DECISIONS, sample[0].entity_id, sample[0])],
-            batch,
-        )
-        say(
-            f"consumer: {len(records)} decisions of {year_folded - 1} through BatchConsumer (decoding included) ..."
-        )
-        consumer_rate = len(records) / await through_consumer(
-            settings, handlers.on_decisions, records, batch
-        )
-        say(f"  {consumer_rate:,.0f} decisions/s")
+        async def consumers(year_decided: int, sample: list[TitleDecided], replicas: int) -> float:
+            """Decisions/s of `replicas` BatchConsumers at once (decoding included), on records of
+            `sample`; its first decision is folded beforehand so the year is already open."""
+            await fold(
+                settings,
+                handlers.on_decisions,
+                [received(RECOGNITION_DECISIONS, sample[0].entity_id, sample[0])],
+                batch,
+            )
+            records = [record_of(RECOGNITION_DECISIONS, d.entity_id, d) for d in sample[1:]]
+            say(
+                f"{'one consumer' if replicas == 1 else f'{replicas} consumers at once'}: {len(records)} decisions of {year_decided} through BatchConsumer (decoding included) ..."
+            )
+            started = time.perf_counter()
+            await asyncio.gather(
+                *(
+                    through_consumer(settings, handlers.on_decisions, records[n::replicas], batch)
+                    for n in range(replicas)
+                )
+            )
+            rate = len(records) / (time.perf_counter() - started)
+            say(f"  {rate:,.0f} decisions/s")
+            return rate
 
+        consumer_rate = await consumers(
+            year_folded - 1, decisions(ids[: consumer_sample + 1], year_folded - 1, seed=2), 1
+        )
         # The same on the fold's own map (one hierarchy): one consumer on a sample, then a whole
         # year by two consumers at once, as two replicas would take it from Kafka.
         later = year_folded + 2
-        sample_later = decisions(ids[:consumer_sample], later, seed=4)
-        await fold(
-            settings,
-            handlers.on_decisions,
-            [received(RECOGNITION_DECISIONS, sample_later[0].entity_id, sample_later[0])],
-            batch,
+        consumer_same_map_rate = await consumers(
+            later, decisions(ids[: consumer_sample + 1], later, seed=4), 1
         )
-        say(
-            f"consumer: {len(sample_later)} decisions of {later} through BatchConsumer (decoding included) ..."
-        )
-        consumer_same_map_rate = len(sample_later) / await through_consumer(
-            settings,
-            handlers.on_decisions,
-            [record_of(RECOGNITION_DECISIONS, d.entity_id, d) for d in sample_later],
-            batch,
-        )
-        say(f"  {consumer_same_map_rate:,.0f} decisions/s")
-        whole = decisions(ids, later + 1, seed=5)
-        await fold(
-            settings,
-            handlers.on_decisions,
-            [received(RECOGNITION_DECISIONS, whole[0].entity_id, whole[0])],
-            batch,
-        )
-        whole_records = [record_of(RECOGNITION_DECISIONS, d.entity_id, d) for d in whole[1:]]
-        del whole
-        say(
-            f"two consumers at once: {len(whole_records)} decisions of {later + 1} through BatchConsumer (decoding included) ..."
-        )
-        started = time.perf_counter()
-        await asyncio.gather(
-            *(
-                through_consumer(settings, handlers.on_decisions, half, batch)
-                for half in (whole_records[0::2], whole_records[1::2])
-            )
-        )
-        consumer_two_rate = len(whole_records) / (time.perf_counter() - started)
-        del whole_records
-        say(f"  {consumer_two_rate:,.0f} decisions/s")
+        consumer_two_rate = await consumers(later + 1, decisions(ids, later + 1, seed=5), 2)
 
         say("baseline: the same rows, plain batched COPY and INSERT ...")
         rows = [

@@ -3,14 +3,13 @@ at once: the final decisions depend only on the facts, never on their order or r
 
 import random
 
-import sqlalchemy as sa
 
 from services.recognition.adapters.rule_files import load_rule_book
 from services.recognition.settings import RecognitionSettings
-from shared.db import create_engine
 from tests.unit.recognition import oracle
 from tests.unit.recognition.factories import province_history
 
+from ..inbox_helpers import marked_events
 from .helpers import current_decisions, feed, outbox_decisions, records
 
 BOOK = load_rule_book()
@@ -75,10 +74,4 @@ async def test_a_whole_redelivery_newest_first_publishes_nothing_and_marks_nothi
     await feed(settings, BOOK, batches(history[::-1], seed=6))
     assert len(await outbox_decisions(settings)) == published
     assert await current_decisions(settings, BOOK) == decided
-    engine = create_engine(settings)
-    try:
-        async with engine.connect() as connection:
-            marked = await connection.scalar(sa.text("select count(*) from processed_event"))
-    finally:
-        await engine.dispose()
-    assert marked == 0, "no dead letter, so nothing marked"
+    assert await marked_events(settings) == 0, "no dead letter, so nothing marked"
