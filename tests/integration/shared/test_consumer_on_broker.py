@@ -2,6 +2,7 @@
 
 import asyncio
 from datetime import UTC, datetime
+from typing import Any
 
 from aiokafka import AIOKafkaProducer
 
@@ -73,3 +74,49 @@ async def test_a_restarted_service_resumes_after_the_committed_offset(make_setti
     finally:
         await producer.stop()
     assert sorted(AdministrativeUnitChanged.model_validate_json(r.value).code for r in units) == ["84", "86"]
+
+
+async def test_a_handled_batch_is_not_kept_alive_by_the_timers_scheduled_while_handling_it(infrastructure) -> None:  # type: ignore[no-untyped-def]
+    """A client's or driver's timeout is a timer, cancelled when the call returns but kept until
+    its deadline, with the context it was scheduled in; FastStream keeps the batch's message in
+    that context. Unless the message lets go of its records once the batch is handled, every such
+    timer keeps a whole batch alive (under a backlog, the metrics service grew past 800 MB)."""
+    import gc
+    import weakref
+
+    from services.metrics.settings import MetricsSettings
+    from shared.kafka import create_broker, subscribe
+
+    settings = MetricsSettings(kafka_bootstrap_servers=infrastructure.bootstrap, topic_prefix=f"ctx{id(object())}-",
+                               kafka_idempotent_producer=infrastructure.idempotent_producer, batch_timeout_ms=50)
+    topic = settings.topic(REGISTRY_INBOUND.name)
+    batches: list[list[weakref.ref[Any]]] = []
+    handled = asyncio.Condition()
+
+    class Probe:
+        topic = REGISTRY_INBOUND.name
+        description = ""
+
+        async def __call__(self, records: list[Any]) -> None:
+            loop = asyncio.get_running_loop()
+            loop.call_later(3600, lambda: None).cancel()  # as asyncpg's command timeout does
+            async with handled:
+                batches.append([weakref.ref(r) for r in records])
+                handled.notify_all()
+
+    broker = create_broker(settings)
+    subscribe(broker, settings, [Probe()])
+    producer = AIOKafkaProducer(bootstrap_servers=infrastructure.bootstrap)
+    await producer.start()
+    await broker.start()
+    try:
+        for number in (1, 2, 3):
+            await producer.send_and_wait(topic, b"{}", key=b"k")
+            async with handled:
+                await asyncio.wait_for(handled.wait_for(lambda n=number: len(batches) >= n), 60)  # type: ignore[misc]
+        await asyncio.sleep(0.5)
+        gc.collect()
+        assert [all(ref() is None for ref in batch) for batch in batches] == [True, True, True]
+    finally:
+        await broker.stop()
+        await producer.stop()
