@@ -45,6 +45,7 @@ bench-services: $(STAMP) kafka-jars
 	$(PY) -m tests.bench.bench_registry --scale 0.1
 	$(PY) -m tests.bench.bench_recognition
 	$(PY) -m tests.bench.bench_metrics
+	$(PY) -m tests.bench.bench_metrics_service
 	$(PY) -m tests.bench.bench_notifications
 
 # The fault tests in five rounds (order, timing and broker kill vary by seed), with the scaling

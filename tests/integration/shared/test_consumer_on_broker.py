@@ -87,8 +87,10 @@ async def test_a_handled_batch_is_not_kept_alive_by_the_timers_scheduled_while_h
     from services.metrics.settings import MetricsSettings
     from shared.kafka import create_broker, subscribe
 
-    settings = MetricsSettings(kafka_bootstrap_servers=infrastructure.bootstrap, topic_prefix=f"ctx{id(object())}-",
-                               kafka_idempotent_producer=infrastructure.idempotent_producer, batch_timeout_ms=50)
+    prefix = f"ctx{id(object())}"
+    settings = MetricsSettings(kafka_bootstrap_servers=infrastructure.bootstrap, topic_prefix=f"{prefix}-",
+                               consumer_group_prefix=prefix, batch_timeout_ms=50,
+                               kafka_idempotent_producer=infrastructure.idempotent_producer)
     topic = settings.topic(REGISTRY_INBOUND.name)
     batches: list[list[weakref.ref[Any]]] = []
     handled = asyncio.Condition()
