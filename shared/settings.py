@@ -42,6 +42,10 @@ class BaseServiceSettings(BaseSettings):
     # to fill up: it takes what has arrived within batch_timeout_ms.
     batch_max_records: int = Field(default=2000, ge=1, le=10_000)
     batch_timeout_ms: int = Field(default=100, ge=1)
+    # What the Kafka client reads ahead of the batch being handled: a fetch response is read
+    # whole into memory, up to `kafka_fetch_max_bytes`, at most `..._partition_...` per partition.
+    kafka_fetch_max_bytes: int = Field(default=50 * 1024 * 1024, ge=64 * 1024)
+    kafka_max_partition_fetch_bytes: int = Field(default=2 * 1024 * 1024, ge=64 * 1024)
 
     database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5432/hoctap"
     database_schema: str = ""

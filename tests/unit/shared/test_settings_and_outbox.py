@@ -68,3 +68,29 @@ def test_an_event_serialised_by_its_handler_travels_as_those_bytes_and_otherwise
     given = encode(Outgoing(REGISTRY_HOUSEHOLDS, "hh-1", data, value=serialised), source="/hoctap/registry", now=NOW)
     assert given.value is serialised
     assert encode(Outgoing(REGISTRY_HOUSEHOLDS, "hh-1", data), source="/hoctap/registry", now=NOW).value == serialised
+
+
+def _read_ahead(settings: object) -> tuple[int, int]:
+    from shared.kafka import create_broker, subscribe
+
+    class Consumer:
+        topic = "recognition.decision.v1"
+        description = ""
+
+        async def __call__(self, records: list[object]) -> None: ...
+
+    broker = create_broker(settings)  # type: ignore[arg-type]
+    subscribe(broker, settings, [Consumer()])  # type: ignore[arg-type, list-item]
+    arguments = broker.subscribers[0]._connection_args  # what the Kafka consumer is built with
+    return arguments["fetch_max_bytes"], arguments["max_partition_fetch_bytes"]
+
+
+def test_metrics_reads_ahead_less_than_the_other_services_and_each_follows_its_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Under a backlog the Kafka client's buffers are most of a consumer's memory beyond its batch:
+    metrics, whose batches are the largest, fetches 8 MB at a time, 1 MB a partition."""
+    from services.metrics.settings import MetricsSettings
+
+    assert _read_ahead(MetricsSettings()) == (8 * 1024 * 1024, 1024 * 1024)
+    assert _read_ahead(RegistrySettings()) == (50 * 1024 * 1024, 2 * 1024 * 1024)
+    monkeypatch.setenv("METRICS_KAFKA_FETCH_MAX_BYTES", str(16 * 1024 * 1024))
+    assert _read_ahead(MetricsSettings())[0] == 16 * 1024 * 1024
