@@ -28,7 +28,6 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from shared.devstack.demo import progress_bar
 from shared.events.catalogue import (
     RECOGNITION_DECISIONS,
     REGISTRY_ADMINISTRATIVE_UNITS,
@@ -40,31 +39,15 @@ from shared.outbox import Outgoing, encode
 
 from .bench_metrics import decisions, province, say
 from .bench_pipeline import top_lines
-from .stack import bench_stack, consumed, rss_mb
+from .stack import bench_stack, consumed, rss_mb, send_all
 
 SERVICE = "metrics"
 
 
 async def publish(bootstrap: str, outgoing: list[Outgoing], label: str) -> None:
-    from aiokafka import AIOKafkaProducer
-
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks=1, linger_ms=20, max_batch_size=1024 * 1024)
-    await producer.start()
-    progress = progress_bar(label)
     now = datetime.now(UTC)
-    try:
-        pending = []
-        for sent, item in enumerate(outgoing, start=1):
-            record = encode(item, source="/bench/recognition", now=now)
-            pending.append(await producer.send(item.topic.name, record.value, key=record.key, headers=list(record.headers)))
-            if len(pending) >= 20_000:
-                await asyncio.gather(*pending)
-                pending = []
-                progress(sent, len(outgoing))
-        await asyncio.gather(*pending)
-        progress(len(outgoing), len(outgoing))
-    finally:
-        await producer.stop()
+    records = [encode(item, source="/bench/recognition", now=now) for item in outgoing]
+    await send_all(bootstrap, [(item.topic.name, r.key, r.value, list(r.headers)) for item, r in zip(outgoing, records, strict=True)], label)  # type: ignore[misc]
 
 
 def resident_mb(pid: int | None) -> float:

@@ -11,46 +11,24 @@ import asyncio
 import json
 import time
 
-from shared.devstack.demo import progress_bar
 from shared.devstack.province import Scale, facts
 from shared.events.catalogue import REGISTRY_INBOUND
 from shared.outbox import Outgoing, encode
 
-from .stack import bench_stack, consumed, rss_mb, scrape, wait_for
+from .stack import bench_stack, consumed, rss_mb, scrape, send_all, wait_for
 
 SOURCE = "/demo/tra-vinh-commune-records"
 
 
-def records(scale: Scale) -> list[tuple[bytes, bytes, list[tuple[str, bytes]]]]:
+def records(scale: Scale) -> list[tuple[str, bytes, bytes, list[tuple[str, bytes]]]]:
     from datetime import UTC, datetime
 
     now = datetime.now(UTC)
     out = []
     for number, (key, data) in enumerate(facts(scale)):
         record = encode(Outgoing(REGISTRY_INBOUND, key, data, id_seed=f"bench/{number}"), source=SOURCE, now=now)
-        out.append((record.key, record.value, list(record.headers)))  # type: ignore[arg-type]
+        out.append((REGISTRY_INBOUND.name, record.key, record.value, list(record.headers)))  # type: ignore[arg-type]
     return out
-
-
-async def produce(bootstrap: str, prepared: list, progress) -> float:  # type: ignore[no-untyped-def,type-arg]
-    from aiokafka import AIOKafkaProducer
-
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=20, max_batch_size=512 * 1024, acks=1)
-    await producer.start()
-    started = time.perf_counter()
-    try:
-        pending = []
-        for number, (key, value, headers) in enumerate(prepared, 1):
-            pending.append(await producer.send(REGISTRY_INBOUND.name, value, key=key, headers=headers))
-            if len(pending) >= 5000:
-                await asyncio.gather(*pending)
-                pending = []
-                progress(number, len(prepared))
-        await asyncio.gather(*pending)
-        progress(len(prepared), len(prepared))
-    finally:
-        await producer.stop()
-    return time.perf_counter() - started
 
 
 def main() -> None:
@@ -65,7 +43,7 @@ def main() -> None:
     with bench_stack(services=("registry",), broker=args.broker) as stack:
         url = stack.group.url("registry")
         started = time.perf_counter()
-        produce_seconds = asyncio.run(produce(stack.bootstrap, prepared, progress_bar("publishing facts")))
+        produce_seconds = asyncio.run(send_all(stack.bootstrap, prepared, "publishing facts", window=5000))
         wait_for(lambda: consumed(url, "registry", REGISTRY_INBOUND.name) >= total, timeout=3600)
         wait_for(lambda: scrape(url).get("hoctap_registry_outbox_backlog", 1) == 0, timeout=600)
         elapsed = time.perf_counter() - started

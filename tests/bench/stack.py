@@ -7,14 +7,14 @@ import contextlib
 import re
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 
 from shared.devstack.brokers import choose_broker
-from shared.devstack.demo import Demo
+from shared.devstack.demo import Demo, progress_bar
 from shared.devstack.postgres import PostgresServer
 from shared.devstack.processes import Supervisor, discard_workdir, free_port
 from shared.devstack.services import SERVICES, ServiceGroup, migrate, service_environment
@@ -67,6 +67,31 @@ def bench_stack(services: tuple[str, ...] = SERVICES, broker: str = "auto", extr
         supervisor.stop_all(timeout=30)
         postgres.discard()
         discard_workdir(workdir)
+
+
+async def send_all(bootstrap: str, records: Sequence[tuple[str, bytes | None, bytes, list[tuple[str, bytes]]]],
+                   label: str, window: int = 20_000) -> float:
+    """Publish (topic, key, value, headers) records as fast as the broker takes them, at most
+    `window` unacknowledged at a time, with a progress bar; returns the seconds it took."""
+    from aiokafka import AIOKafkaProducer
+
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks=1, linger_ms=20, max_batch_size=1024 * 1024)
+    await producer.start()
+    progress = progress_bar(label)
+    started = time.perf_counter()
+    try:
+        pending = []
+        for sent, (topic, key, value, headers) in enumerate(records, start=1):
+            pending.append(await producer.send(topic, value, key=key, headers=headers))
+            if len(pending) >= window:
+                await asyncio.gather(*pending)
+                pending = []
+                progress(sent, len(records))
+        await asyncio.gather(*pending)
+        progress(len(records), len(records))
+    finally:
+        await producer.stop()
+    return time.perf_counter() - started
 
 
 def scrape(url: str) -> dict[str, float]:
