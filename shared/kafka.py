@@ -64,7 +64,9 @@ def subscribe(broker: KafkaBroker, settings: BaseServiceSettings, consumers: Seq
     """One batch subscription for all of a service's topics: one consumer-group member per process,
     so a replica joining or leaving costs one rebalance (a subscriber per topic in one group made
     every start a storm of them). A batch is split by topic, each part handled in record order
-    by its topic's consumer; offsets are committed only after every part's transaction."""
+    by its topic's consumer; offsets are committed only after every part's transaction.
+
+    Returns the subscriber, whose Kafka `consumer` the runtime reads the consumer lag from."""
     by_topic = {settings.topic(c.topic): c for c in consumers}
 
     async def on_batch(body: Any, message: KafkaMessage) -> None:
@@ -84,7 +86,7 @@ def subscribe(broker: KafkaBroker, settings: BaseServiceSettings, consumers: Seq
         message.body = []
         message.batch_headers = []
 
-    return broker.subscriber(
+    subscriber = broker.subscriber(
         *by_topic,
         group_id=settings.consumer_group,
         batch=True,
@@ -99,7 +101,9 @@ def subscribe(broker: KafkaBroker, settings: BaseServiceSettings, consumers: Seq
         decoder=_raw_body,
         title=f"{settings.service_name}:{','.join(c.topic for c in consumers)}",
         description="; ".join(f"{c.topic}: {c.description}" for c in consumers if c.description),
-    )(on_batch)
+    )
+    subscriber(on_batch)
+    return subscriber  # not what registering the handler returns, which has no `consumer`
 
 
 class BrokerPublisher:

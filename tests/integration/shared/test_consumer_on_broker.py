@@ -122,3 +122,58 @@ async def test_a_handled_batch_is_not_kept_alive_by_the_timers_scheduled_while_h
     finally:
         await broker.stop()
         await producer.stop()
+
+
+async def test_consumer_lag_counts_the_records_waiting_behind_the_batch_in_hand(make_settings, infrastructure) -> None:  # type: ignore[no-untyped-def]
+    """Operators read a backlog off `hoctap_<service>_consumer_lag`: while a batch is being
+    handled, it shows the records still waiting on the broker."""
+    from services.registry.adapters.db import OUTBOX
+    from shared.consumer import Outcome
+    from shared.runtime import ServiceRuntime
+
+    settings = await make_settings(RegistrySettings, batch_max_records=10)
+    runtime = ServiceRuntime(settings, OUTBOX)
+    release = asyncio.Event()
+
+    async def slow(batch: list[Any], uow: Any, now: datetime) -> Outcome:
+        await release.wait()
+        return Outcome()
+
+    class NoStore:
+        class inbox:  # noqa: N801 - the shape a unit of work has
+            @staticmethod
+            async def claim(identities: list[tuple[str, str]]) -> set[tuple[str, str]]:
+                return set(identities)
+
+        class outbox:  # noqa: N801
+            @staticmethod
+            async def add(records: list[Any]) -> None: ...
+
+        async def commit(self) -> None: ...
+
+        async def __aenter__(self) -> "NoStore":
+            return self
+
+        async def __aexit__(self, *exc: object) -> None: ...
+
+    runtime.consume(REGISTRY_INBOUND, slow, NoStore)
+    inbound = settings.topic(REGISTRY_INBOUND.name)
+    producer = AIOKafkaProducer(bootstrap_servers=infrastructure.bootstrap)
+    await producer.start()
+    try:
+        for n in range(50):
+            key, value, headers = fact("84", "Tỉnh Trà Vinh", f"lag-{n}")
+            await producer.send_and_wait(inbound, value, key=key, headers=headers, partition=0)
+    finally:
+        await producer.stop()
+    lag = None
+    async with runtime.lifespan():
+        try:
+            for _ in range(300):
+                lag = runtime.registry.get_sample_value("hoctap_registry_consumer_lag", {"topic": REGISTRY_INBOUND.name})
+                if lag:
+                    break
+                await asyncio.sleep(0.1)
+        finally:
+            release.set()
+    assert lag == 40  # 50 published, the first 10 in the batch being handled
