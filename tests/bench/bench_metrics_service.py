@@ -39,7 +39,7 @@ from shared.outbox import Outgoing, encode
 
 from .bench_metrics import decisions, province, say
 from .bench_pipeline import top_lines
-from .stack import bench_stack, consumed, rss_mb, send_all
+from .stack import bench_stack, consumed, cpu_seconds, cpu_spent, rss_mb, scrape, send_all
 
 SERVICE = "metrics"
 
@@ -64,10 +64,12 @@ def resident_mb(pid: int | None) -> float:
 
 
 def wait_consumed(url: str, topic: str, expected: int, timeout: float, pid: int | None = None,
-                  memory: list[tuple[float, int, float]] | None = None) -> tuple[float, float, int]:
+                  memory: list[tuple[float, int, float]] | None = None,
+                  cpu: list[dict[str, float]] | None = None) -> tuple[float, float, int]:
     """Poll the service's consumed count of `topic` until it reaches `expected`. Returns the
     seconds until a first count showed, the seconds from then until all were consumed, and how
-    many had been consumed at that first sight (the batch or two done before it)."""
+    many had been consumed at that first sight (the batch or two done before it). `cpu` gets the
+    CPU readings (`stack.cpu_seconds`) at the first sight and at the end."""
     started = time.monotonic()
     first, at_first = None, 0
     while time.monotonic() - started < timeout:
@@ -79,10 +81,23 @@ def wait_consumed(url: str, topic: str, expected: int, timeout: float, pid: int 
             memory.append((time.monotonic() - started, count, resident_mb(pid)))
         if count and first is None:
             first, at_first = time.monotonic(), count
+            if cpu is not None:
+                cpu.append(cpu_seconds({SERVICE: pid}))
         if count >= expected and first is not None:
+            if cpu is not None:
+                cpu.append(cpu_seconds({SERVICE: pid}))
             return first - started, time.monotonic() - first, at_first
         time.sleep(0.1)
     raise TimeoutError(f"{SERVICE} consumed fewer than {expected} records of {topic} in {timeout:.0f} s")
+
+
+def batch_figures(url: str, topic: str) -> tuple[float, float]:
+    """How many batches of `topic` the service handled, and the seconds they took in all."""
+    samples = scrape(url)
+    name = f"hoctap_{SERVICE}_batch_processing_seconds"
+    count = sum(v for k, v in samples.items() if k.startswith(name + "_count") and f'topic="{topic}"' in k)
+    total = sum(v for k, v in samples.items() if k.startswith(name + "_sum") and f'topic="{topic}"' in k)
+    return count, total
 
 
 def memory_chart(samples: list[tuple[float, int, float]], expected: int, rows: int = 12) -> str:
@@ -147,11 +162,20 @@ def run(households: int, hamlets: int, year: int, batch: int | None, broker: str
         pid = stack.supervisor.pid(SERVICE)
         spy = profile(pid, profile_seconds, stack.workdir / "profile-metrics.txt") if profile_seconds and pid else None
         memory: list[tuple[float, int, float]] = []
-        start_seconds, fold_seconds, before = wait_consumed(url, RECOGNITION_DECISIONS.name, households, 3600, pid, memory)
+        readings: list[dict[str, float]] = []
+        start_seconds, fold_seconds, before = wait_consumed(url, RECOGNITION_DECISIONS.name, households, 3600, pid, memory, readings)
         rate = (households - before) / fold_seconds  # counted from the first batch seen committed
         peak_mb = rss_mb(pid) if pid else 0.0
+        cpu = cpu_spent(*readings)
         say(f"  {before} decisions consumed {start_seconds:.1f} s after launch; the other {households - before} in "
             f"{fold_seconds:.1f} s = {rate:,.0f} decisions/s; peak memory {peak_mb:.0f} MB")
+        batches, batch_seconds = batch_figures(url, RECOGNITION_DECISIONS.name)
+        say(f"  {batches:.0f} batches: {households / max(batches, 1):,.0f} decisions and "
+            f"{1000 * batch_seconds / max(batches, 1):,.0f} ms a batch on average")
+        say("CPU during the fold (seconds; share of the fold's wall time; µs a decision):")
+        for name, seconds in cpu.items():
+            say(f"  {name:<14} {seconds:7.1f} s  {100 * seconds / fold_seconds:5.0f} %  "
+                f"{1e6 * seconds / (households - before):6.1f} µs")
         say("resident memory while folding (MB), against decisions consumed:")
         say(memory_chart(memory, households))
         top: list[str] = []
@@ -169,6 +193,8 @@ def run(households: int, hamlets: int, year: int, batch: int | None, broker: str
             "service_fold_seconds": round(fold_seconds, 1),
             "service_decisions_per_second": round(rate),
             "max_rss_mb": round(peak_mb, 1),
+            "cpu_seconds": cpu,
+            "batches": int(batches),
             "profile": top,
         }
 

@@ -126,3 +126,41 @@ def rss_mb(pid: int) -> float:
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
     return 0.0
+
+
+_TICKS = None
+
+
+def cpu_seconds(pids: dict[str, int | None]) -> dict[str, float]:
+    """CPU time (user + system) spent so far by each named process, and by every PostgreSQL
+    and Java (the Kafka broker) process on the machine, in seconds. Differences of two readings
+    show where a stretch of a benchmark spent its CPU."""
+    import os
+
+    global _TICKS
+    if _TICKS is None:
+        _TICKS = os.sysconf("SC_CLK_TCK")
+    wanted = {pid: name for name, pid in pids.items() if pid}
+    totals: dict[str, float] = {name: 0.0 for name in (*pids, "postgres", "kafka")}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        comm = stat[stat.index("(") + 1:stat.rindex(")")]
+        fields = stat[stat.rindex(")") + 2:].split()
+        seconds = (int(fields[11]) + int(fields[12])) / _TICKS  # utime, stime
+        pid = int(entry.name)
+        if pid in wanted:
+            totals[wanted[pid]] += seconds
+        elif comm == "postgres":
+            totals["postgres"] += seconds
+        elif comm == "java":
+            totals["kafka"] += seconds
+    return totals
+
+
+def cpu_spent(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
+    return {name: round(after.get(name, 0.0) - before.get(name, 0.0), 2) for name in after}
