@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import ssl
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 from faststream.kafka import KafkaBroker, KafkaMessage
+from faststream.kafka.message import FAKE_CONSUMER, KafkaAckableMessage
 from faststream.middlewares import AckPolicy
 from faststream.security import BaseSecurity, SASLPlaintext, SASLScram256, SASLScram512
 
@@ -60,6 +61,27 @@ async def _raw_body(message: Any, _original: Any = None) -> Any:
     return message.body
 
 
+def _batch_parser(consumer_of: Callable[[], Any]) -> Any:
+    """FastStream's message for a batch, without reading the records' headers.
+
+    FastStream's own batch parser decodes every header of every record as UTF-8, before any
+    handler runs: a publisher's header that is not UTF-8, or has no value, made it raise, the
+    batch was rewound, and the partition stayed blocked behind that record for good. The
+    records' headers are read by `BatchConsumer` (the envelope), where such a record becomes a
+    dead letter. This also spares a dictionary per record nobody read (2-4 % of a consumer's CPU)."""
+
+    async def parse(records: tuple[Any, ...]) -> KafkaAckableMessage:
+        first, last = records[0], records[-1]
+        return KafkaAckableMessage(
+            raw_message=records,
+            body=(),  # decoded and cached by FastStream for the message's life: not the records
+            message_id=f"{first.offset}-{last.offset}-{first.timestamp}",
+            consumer=consumer_of() or FAKE_CONSUMER,  # what the batch's ack commits on (and nack rewinds)
+        )
+
+    return parse
+
+
 def subscribe(broker: KafkaBroker, settings: BaseServiceSettings, consumers: Sequence[BatchConsumer]) -> Any:
     """One batch subscription for all of a service's topics: one consumer-group member per process,
     so a replica joining or leaving costs one rebalance (a subscriber per topic in one group made
@@ -86,6 +108,7 @@ def subscribe(broker: KafkaBroker, settings: BaseServiceSettings, consumers: Seq
         message.body = []
         message.batch_headers = []
 
+    subscriber: Any = None
     subscriber = broker.subscriber(
         *by_topic,
         group_id=settings.consumer_group,
@@ -98,6 +121,7 @@ def subscribe(broker: KafkaBroker, settings: BaseServiceSettings, consumers: Seq
         heartbeat_interval_ms=settings.kafka_heartbeat_interval_ms,
         fetch_max_bytes=settings.kafka_fetch_max_bytes,
         max_partition_fetch_bytes=settings.kafka_max_partition_fetch_bytes,
+        parser=_batch_parser(lambda: getattr(subscriber, "consumer", None)),
         decoder=_raw_body,
         title=f"{settings.service_name}:{','.join(c.topic for c in consumers)}",
         description="; ".join(f"{c.topic}: {c.description}" for c in consumers if c.description),

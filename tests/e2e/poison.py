@@ -21,6 +21,8 @@ POISON: dict[str, tuple[str, str]] = {
     "poison-nul-rtl": ("invalid_data", "a right-to-left override and a NUL character inside an identifier"),
     "poison-lone-surrogate": ("malformed_json", "a lone UTF-16 surrogate escaped in JSON"),
     "poison-not-utf8": ("malformed_json", "bytes that are not UTF-8"),
+    "poison-header-not-utf8": ("malformed_envelope", "a header whose value is not UTF-8"),
+    "poison-header-null": ("malformed_envelope", "a header with no value"),
 }
 
 
@@ -29,7 +31,7 @@ def _headers(event_id: str, event_type: str = HOUSEHOLD) -> list[tuple[str, byte
     return envelope.to_headers()
 
 
-def poison_records(topic: str) -> list[tuple[str, bytes | None, bytes | None, list[tuple[str, bytes]]]]:
+def poison_records(topic: str) -> list[tuple[str, bytes | None, bytes | None, list[tuple[str, bytes | None]]]]:
     household = {"household_id": "hh-poison", "hamlet_code": "29401-01", "registered_on": "2020-01-01"}
     return [
         (topic, b"hh-poison", b'{"household_id": "hh-poison", ', _headers("poison-malformed-json")),
@@ -43,4 +45,7 @@ def poison_records(topic: str) -> list[tuple[str, bytes | None, bytes | None, li
          _headers("poison-lone-surrogate")),
         (topic, b"hh-poison", b'{"household_id": "hh-\xff\xfe", "hamlet_code": "29401-01", "registered_on": "2020-01-01"}',
          _headers("poison-not-utf8")),
+        (topic, b"hh-poison", json.dumps(household).encode(),
+         [*_headers("poison-header-not-utf8"), ("ce_note", "Ấp".encode("utf-16"))]),
+        (topic, b"hh-poison", json.dumps(household).encode(), [*_headers("poison-header-null"), ("ce_note", None)]),
     ]

@@ -177,3 +177,38 @@ async def test_consumer_lag_counts_the_records_waiting_behind_the_batch_in_hand(
         finally:
             release.set()
     assert lag == 40  # 50 published, the first 10 in the batch being handled
+
+
+async def test_headers_that_are_not_text_are_dead_lettered_and_do_not_block_the_partition(make_settings, infrastructure) -> None:  # type: ignore[no-untyped-def]
+    """Kafka headers are bytes, and may be null. A record whose header is not UTF-8, or has no
+    value, reaches the consumer's own envelope check and becomes a dead letter saying which
+    header; the facts after it on the same partition apply. (FastStream's parser decoded every
+    header first and raised: the batch was rewound, and the partition blocked for good.)"""
+    settings = await make_settings(RegistrySettings, "_odd_headers", authorisation="off")
+    runtime = build_runtime(settings)
+    inbound = settings.topic(REGISTRY_INBOUND.name)
+    odd = {
+        "odd-utf16": ("ce_note", "Tỉnh".encode("utf-16")),
+        "odd-null": ("ce_note", None),
+        "odd-type": ("ce_type", b"\xff\xfe"),
+    }
+    producer = AIOKafkaProducer(bootstrap_servers=infrastructure.bootstrap)
+    await producer.start()
+    try:
+        for seed, (name, raw) in odd.items():
+            key, value, headers = fact("84", "Tỉnh Trà Vinh", seed)
+            headers = [(k, v) for k, v in headers if k != name] + [(name, raw)]
+            await producer.send_and_wait(inbound, value, key=key, partition=0, headers=headers)  # type: ignore[arg-type]
+        key, value, headers = fact("80", "Tỉnh Long An", "after")
+        await producer.send_and_wait(inbound, value, key=key, headers=headers, partition=0)
+        async with runtime.lifespan():
+            units = await read_topic(infrastructure.bootstrap, settings.topic(REGISTRY_ADMINISTRATIVE_UNITS.name), expect=1)
+            letters = await read_topic(infrastructure.bootstrap, settings.topic(DEAD_LETTERS["registry"].name), expect=3)
+    finally:
+        await producer.stop()
+    assert [AdministrativeUnitChanged.model_validate_json(r.value).code for r in units] == ["80"]
+    assert sorted((header(r, "hoctap_dlq_reason_code"), header(r, "hoctap_dlq_reason")) for r in letters) == [
+        (b"malformed_envelope", b"header ce_note has no value"),
+        (b"malformed_envelope", b"header ce_note is not valid UTF-8"),
+        (b"malformed_envelope", b"header ce_type is not valid UTF-8"),
+    ]
