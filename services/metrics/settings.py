@@ -20,13 +20,12 @@ class MetricsSettings(BaseServiceSettings):
     http_port: int = 8083
     # Larger batches than the other services: a batch's cost is mostly per cell, not per record.
     batch_max_records: int = Field(default=10_000, ge=1, le=10_000)
-    # Read ahead less than the other services: on a year's backlog the client's buffers and a
-    # full batch of decisions took the service from 492 MB (50 MB fetches, 2 MB a partition) to
-    # 271-274 MB (8 MB, 1 MB), under its 300 MB budget, for 5,124-5,538 instead of 6,483-7,517
-    # decisions/s
-    # (tests/bench/bench_metrics_service.py, services/metrics/README.md).
-    kafka_fetch_max_bytes: int = Field(default=8 * 1024 * 1024, ge=64 * 1024)
-    kafka_max_partition_fetch_bytes: int = Field(default=1024 * 1024, ge=64 * 1024)
+    # Reads ahead 16 MB (2 MB a partition), less than the other services' 50 MB: its batches of
+    # decisions are the largest. On a year's backlog: 238 MB at 7,964 decisions/s, against
+    # 248-269 MB at 7,612-8,427 with 50 MB and 170 MB at 5,948 with 8 MB (the default while
+    # FastStream's parser still kept every record's headers, when 50 MB took it to 492 MB).
+    # tests/bench/bench_metrics_service.py, services/metrics/README.md.
+    kafka_fetch_max_bytes: int = Field(default=16 * 1024 * 1024, ge=64 * 1024)
     reform_date: date = Field(
         default=REFORM_DATE,
         description="Two-level local government starts: years ending before it keep the recorded map too.",

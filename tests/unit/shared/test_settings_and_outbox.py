@@ -85,12 +85,14 @@ def _read_ahead(settings: object) -> tuple[int, int]:
     return arguments["fetch_max_bytes"], arguments["max_partition_fetch_bytes"]
 
 
-def test_metrics_reads_ahead_less_than_the_other_services_and_each_follows_its_settings(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Under a backlog the Kafka client's buffers are most of a consumer's memory beyond its batch:
-    metrics, whose batches are the largest, fetches 8 MB at a time, 1 MB a partition."""
+def test_the_kafka_client_reads_ahead_as_far_as_each_service_is_set_to(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Under a backlog the Kafka client's buffers are a consumer's memory beyond its batch: 50 MB
+    at a time, 2 MB a partition; metrics, whose batches are the largest, 16 MB."""
     from services.metrics.settings import MetricsSettings
 
+    assert _read_ahead(MetricsSettings()) == (16 * 1024 * 1024, 2 * 1024 * 1024)
+    assert _read_ahead(RegistrySettings()) == (50 * 1024 * 1024, 2 * 1024 * 1024)
+    monkeypatch.setenv("METRICS_KAFKA_FETCH_MAX_BYTES", str(8 * 1024 * 1024))
+    monkeypatch.setenv("METRICS_KAFKA_MAX_PARTITION_FETCH_BYTES", str(1024 * 1024))
     assert _read_ahead(MetricsSettings()) == (8 * 1024 * 1024, 1024 * 1024)
     assert _read_ahead(RegistrySettings()) == (50 * 1024 * 1024, 2 * 1024 * 1024)
-    monkeypatch.setenv("METRICS_KAFKA_FETCH_MAX_BYTES", str(16 * 1024 * 1024))
-    assert _read_ahead(MetricsSettings())[0] == 16 * 1024 * 1024
