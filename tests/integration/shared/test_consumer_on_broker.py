@@ -23,27 +23,43 @@ def fact(code: str, name: str, seed: str) -> tuple[bytes, bytes, list[tuple[str,
     return record.key, record.value, list(record.headers)  # type: ignore[return-value]
 
 
-async def test_poison_then_valid_records_on_one_partition_are_dead_lettered_and_processed(make_settings, infrastructure) -> None:  # type: ignore[no-untyped-def]
-    settings = await make_settings(RegistrySettings, authorisation="off")
+Record = tuple[bytes, bytes, list[tuple[str, bytes | None]]]
+
+
+async def _through_registry(infrastructure: Any, settings: RegistrySettings, records: list[Record], *, units: int,
+                            letters: int) -> tuple[Any, list[Any], list[Any]]:
+    """Publish `records` (key, value, headers) in order on partition 0 of the inbound topic, run
+    the registry until `units` area events and `letters` dead letters are out; returns the
+    runtime and both."""
     runtime = build_runtime(settings)
-    inbound = settings.topic(REGISTRY_INBOUND.name)
     producer = AIOKafkaProducer(bootstrap_servers=infrastructure.bootstrap)
     await producer.start()
-    key, value, headers = fact("84", "Tỉnh Trà Vinh", "first")
-    def other_id(suffix: bytes) -> list[tuple[str, bytes]]:
-        return [(k, v + suffix if k == "ce_id" else v) for k, v in headers]
-
     try:
-        # Same key, same partition: the poison records come first and must not block the rest.
-        await producer.send_and_wait(inbound, b'{"code": "84", "level": ', key=key, headers=other_id(b"-a"), partition=0)
-        await producer.send_and_wait(inbound, value.replace(b'"province"', b'"planet"'), key=key, headers=other_id(b"-b"), partition=0)
-        await producer.send_and_wait(inbound, value, key=key, headers=headers, partition=0)
-        await producer.send_and_wait(inbound, value, key=key, headers=headers, partition=0)  # delivered twice
+        for key, value, headers in records:
+            await producer.send_and_wait(settings.topic(REGISTRY_INBOUND.name), value, key=key, headers=headers, partition=0)  # type: ignore[arg-type]
         async with runtime.lifespan():
-            units = await read_topic(infrastructure.bootstrap, settings.topic(REGISTRY_ADMINISTRATIVE_UNITS.name), expect=1)
-            letters = await read_topic(infrastructure.bootstrap, settings.topic(DEAD_LETTERS["registry"].name), expect=2)
+            out = await read_topic(infrastructure.bootstrap, settings.topic(REGISTRY_ADMINISTRATIVE_UNITS.name), expect=units)
+            dead = await read_topic(infrastructure.bootstrap, settings.topic(DEAD_LETTERS["registry"].name), expect=letters)
     finally:
         await producer.stop()
+    return runtime, out, dead
+
+
+async def test_poison_then_valid_records_on_one_partition_are_dead_lettered_and_processed(make_settings, infrastructure) -> None:  # type: ignore[no-untyped-def]
+    settings = await make_settings(RegistrySettings, authorisation="off")
+    inbound = settings.topic(REGISTRY_INBOUND.name)
+    key, value, headers = fact("84", "Tỉnh Trà Vinh", "first")
+
+    def other_id(suffix: bytes) -> list[tuple[str, bytes | None]]:
+        return [(k, v + suffix if k == "ce_id" else v) for k, v in headers]
+
+    # Same key, same partition: the poison records come first and must not block the rest.
+    runtime, units, letters = await _through_registry(infrastructure, settings, [
+        (key, b'{"code": "84", "level": ', other_id(b"-a")),
+        (key, value.replace(b'"province"', b'"planet"'), other_id(b"-b")),
+        (key, value, headers),  # type: ignore[list-item]
+        (key, value, headers),  # type: ignore[list-item]  # delivered twice
+    ], units=1, letters=2)
 
     assert [AdministrativeUnitChanged.model_validate_json(r.value).name for r in units] == ["Tỉnh Trà Vinh"]
     reasons = sorted((header(r, "hoctap_dlq_reason_code"), header(r, "hoctap_dlq_reason")) for r in letters)
@@ -185,27 +201,18 @@ async def test_headers_that_are_not_text_are_dead_lettered_and_do_not_block_the_
     header; the facts after it on the same partition apply. (FastStream's parser decoded every
     header first and raised: the batch was rewound, and the partition blocked for good.)"""
     settings = await make_settings(RegistrySettings, "_odd_headers", authorisation="off")
-    runtime = build_runtime(settings)
-    inbound = settings.topic(REGISTRY_INBOUND.name)
     odd = {
         "odd-utf16": ("ce_note", "Tỉnh".encode("utf-16")),
         "odd-null": ("ce_note", None),
         "odd-type": ("ce_type", b"\xff\xfe"),
     }
-    producer = AIOKafkaProducer(bootstrap_servers=infrastructure.bootstrap)
-    await producer.start()
-    try:
-        for seed, (name, raw) in odd.items():
-            key, value, headers = fact("84", "Tỉnh Trà Vinh", seed)
-            headers = [(k, v) for k, v in headers if k != name] + [(name, raw)]
-            await producer.send_and_wait(inbound, value, key=key, partition=0, headers=headers)  # type: ignore[arg-type]
-        key, value, headers = fact("80", "Tỉnh Long An", "after")
-        await producer.send_and_wait(inbound, value, key=key, headers=headers, partition=0)
-        async with runtime.lifespan():
-            units = await read_topic(infrastructure.bootstrap, settings.topic(REGISTRY_ADMINISTRATIVE_UNITS.name), expect=1)
-            letters = await read_topic(infrastructure.bootstrap, settings.topic(DEAD_LETTERS["registry"].name), expect=3)
-    finally:
-        await producer.stop()
+    records: list[Record] = []
+    for seed, (name, raw) in odd.items():
+        key, value, headers = fact("84", "Tỉnh Trà Vinh", seed)
+        records.append((key, value, [(k, v) for k, v in headers if k != name] + [(name, raw)]))
+    records.append(fact("80", "Tỉnh Long An", "after"))  # type: ignore[arg-type]
+    _, units, letters = await _through_registry(infrastructure, settings, records, units=1, letters=3)
+
     assert [AdministrativeUnitChanged.model_validate_json(r.value).code for r in units] == ["80"]
     assert sorted((header(r, "hoctap_dlq_reason_code"), header(r, "hoctap_dlq_reason")) for r in letters) == [
         (b"malformed_envelope", b"header ce_note has no value"),
