@@ -1,6 +1,6 @@
 """The metrics service as it runs: a real `serve` process folding a year's decisions from Kafka.
 
-    .venv/bin/python -m tests.bench.bench_metrics_service [--households 275000] [--batch N]
+    .venv/bin/python -m tests.bench.bench_metrics_service [--households 275000] [--batch N] [--replicas N]
                                                           [--profile SECONDS] [--broker kafka|tansu]
 
 `bench_metrics` times the fold in-process, decoding left out, against same-run baselines. This
@@ -63,40 +63,46 @@ def resident_mb(pid: int | None) -> float:
     return 0.0
 
 
-def wait_consumed(url: str, topic: str, expected: int, timeout: float, pid: int | None = None,
+def wait_consumed(urls: list[str], topic: str, expected: int, timeout: float, pids: dict[str, int | None] | None = None,
                   memory: list[tuple[float, int, float]] | None = None,
                   cpu: list[dict[str, float]] | None = None) -> tuple[float, float, int]:
-    """Poll the service's consumed count of `topic` until it reaches `expected`. Returns the
-    seconds until a first count showed, the seconds from then until all were consumed, and how
-    many had been consumed at that first sight (the batch or two done before it). `cpu` gets the
-    CPU readings (`stack.cpu_seconds`) at the first sight and at the end."""
+    """Poll the consumed count of `topic`, summed over the service's processes at `urls`, until it
+    reaches `expected`. Returns the seconds until a first count showed, the seconds from then
+    until all were consumed, and how many had been consumed at that first sight (the batch or
+    two done before it). `memory` gets (seconds, count, the largest resident MB of `pids`);
+    `cpu` the CPU readings (`stack.cpu_seconds`) at the first sight and at the end."""
+    pids = pids or {}
     started = time.monotonic()
     first, at_first = None, 0
     while time.monotonic() - started < timeout:
-        try:
-            count = int(consumed(url, SERVICE, topic))
-        except Exception:  # the service may still be starting
-            count = 0
+        count = 0
+        for url in urls:
+            try:
+                count += int(consumed(url, SERVICE, topic))
+            except Exception:  # a process may still be starting
+                pass
         if memory is not None:
-            memory.append((time.monotonic() - started, count, resident_mb(pid)))
+            memory.append((time.monotonic() - started, count, max((resident_mb(pid) for pid in pids.values()), default=0.0)))
         if count and first is None:
             first, at_first = time.monotonic(), count
             if cpu is not None:
-                cpu.append(cpu_seconds({SERVICE: pid}))
+                cpu.append(cpu_seconds(pids))
         if count >= expected and first is not None:
             if cpu is not None:
-                cpu.append(cpu_seconds({SERVICE: pid}))
+                cpu.append(cpu_seconds(pids))
             return first - started, time.monotonic() - first, at_first
         time.sleep(0.1)
     raise TimeoutError(f"{SERVICE} consumed fewer than {expected} records of {topic} in {timeout:.0f} s")
 
 
-def batch_figures(url: str, topic: str) -> tuple[float, float]:
-    """How many batches of `topic` the service handled, and the seconds they took in all."""
-    samples = scrape(url)
+def batch_figures(urls: list[str], topic: str) -> tuple[float, float]:
+    """How many batches of `topic` the service's processes handled, and the seconds they took in all."""
     name = f"hoctap_{SERVICE}_batch_processing_seconds"
-    count = sum(v for k, v in samples.items() if k.startswith(name + "_count") and f'topic="{topic}"' in k)
-    total = sum(v for k, v in samples.items() if k.startswith(name + "_sum") and f'topic="{topic}"' in k)
+    count = total = 0.0
+    for url in urls:
+        samples = scrape(url)
+        count += sum(v for k, v in samples.items() if k.startswith(name + "_count") and f'topic="{topic}"' in k)
+        total += sum(v for k, v in samples.items() if k.startswith(name + "_sum") and f'topic="{topic}"' in k)
     return count, total
 
 
@@ -130,7 +136,7 @@ def profile(pid: int, seconds: int, out: Any) -> Any:
 
 
 def run(households: int, hamlets: int, year: int, batch: int | None, broker: str, profile_seconds: int,
-        extra: dict[str, str] | None = None) -> dict[str, Any]:
+        extra: dict[str, str] | None = None, replicas: int = 1) -> dict[str, Any]:
     extra = {**({"METRICS_BATCH_MAX_RECORDS": str(batch)} if batch else {}), **(extra or {})}
     with bench_stack(services=(SERVICE,), broker=broker, extra=extra) as stack:
         url = stack.group.url(SERVICE)
@@ -139,7 +145,7 @@ def run(households: int, hamlets: int, year: int, batch: int | None, broker: str
         ids = [f"hh-{n:06d}" for n in range(households)]
         say(f"setup: {len(units)} areas and {households} households through Kafka ({stack.broker_name}) ...")
         asyncio.run(publish(stack.bootstrap, [Outgoing(REGISTRY_ADMINISTRATIVE_UNITS, u.code, u) for u in units], "areas"))
-        wait_consumed(url, REGISTRY_ADMINISTRATIVE_UNITS.name, len(units), 300)
+        wait_consumed([url], REGISTRY_ADMINISTRATIVE_UNITS.name, len(units), 300)
         snapshots = [
             Outgoing(REGISTRY_HOUSEHOLDS, h, HouseholdChanged(
                 household_id=h, hamlet_code=hamlet_codes[n % len(hamlet_codes)],
@@ -149,7 +155,7 @@ def run(households: int, hamlets: int, year: int, batch: int | None, broker: str
         ]
         asyncio.run(publish(stack.bootstrap, snapshots, "households"))
         del snapshots
-        _, households_seconds, _ = wait_consumed(url, REGISTRY_HOUSEHOLDS.name, households, 1800)
+        _, households_seconds, _ = wait_consumed([url], REGISTRY_HOUSEHOLDS.name, households, 1800)
         say(f"  households folded in {households_seconds:.1f} s")
 
         stack.group.stop(SERVICE)
@@ -157,19 +163,24 @@ def run(households: int, hamlets: int, year: int, batch: int | None, broker: str
         asyncio.run(publish(stack.bootstrap, [Outgoing(RECOGNITION_DECISIONS, d.entity_id, d) for d in chosen],
                             f"{len(chosen)} decisions of {year} (the service stopped)"))
         del chosen
-        say("the service starts on the backlog ...")
+        say("the service starts on the backlog" + (f", as {replicas} processes in one consumer group" if replicas > 1 else "") + " ...")
         stack.group.start(SERVICE)
-        pid = stack.supervisor.pid(SERVICE)
+        names = [SERVICE] + [stack.group.start_replica(SERVICE, n) for n in range(2, replicas + 1)]
+        urls = [stack.group.url(name) for name in names]
+        pids = {name: stack.supervisor.pid(name) for name in names}
+        pid = pids[SERVICE]
         spy = profile(pid, profile_seconds, stack.workdir / "profile-metrics.txt") if profile_seconds and pid else None
         memory: list[tuple[float, int, float]] = []
         readings: list[dict[str, float]] = []
-        start_seconds, fold_seconds, before = wait_consumed(url, RECOGNITION_DECISIONS.name, households, 3600, pid, memory, readings)
+        start_seconds, fold_seconds, before = wait_consumed(urls, RECOGNITION_DECISIONS.name, households, 3600, pids, memory, readings)
         rate = (households - before) / fold_seconds  # counted from the first batch seen committed
-        peak_mb = rss_mb(pid) if pid else 0.0
+        peaks = {name: round(rss_mb(p), 1) if p else 0.0 for name, p in pids.items()}
+        peak_mb = max(peaks.values())
         cpu = cpu_spent(*readings)
         say(f"  {before} decisions consumed {start_seconds:.1f} s after launch; the other {households - before} in "
-            f"{fold_seconds:.1f} s = {rate:,.0f} decisions/s; peak memory {peak_mb:.0f} MB")
-        batches, batch_seconds = batch_figures(url, RECOGNITION_DECISIONS.name)
+            f"{fold_seconds:.1f} s = {rate:,.0f} decisions/s; peak memory {peak_mb:.0f} MB"
+            + (f" (per process: {', '.join(f'{n} {mb:.0f}' for n, mb in peaks.items())})" if replicas > 1 else ""))
+        batches, batch_seconds = batch_figures(urls, RECOGNITION_DECISIONS.name)
         say(f"  {batches:.0f} batches: {households / max(batches, 1):,.0f} decisions and "
             f"{1000 * batch_seconds / max(batches, 1):,.0f} ms a batch on average")
         say("CPU during the fold (seconds; share of the fold's wall time; µs a decision):")
@@ -192,7 +203,9 @@ def run(households: int, hamlets: int, year: int, batch: int | None, broker: str
             "start_seconds": round(start_seconds, 1),
             "service_fold_seconds": round(fold_seconds, 1),
             "service_decisions_per_second": round(rate),
+            "replicas": replicas,
             "max_rss_mb": round(peak_mb, 1),
+            "max_rss_mb_per_process": peaks,
             "cpu_seconds": cpu,
             "batches": int(batches),
             "profile": top,
@@ -207,11 +220,12 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=None, help="METRICS_BATCH_MAX_RECORDS (default: the service's)")
     parser.add_argument("--broker", default="auto")
     parser.add_argument("--profile", type=int, default=0, help="py-spy the service for this many seconds of the fold")
+    parser.add_argument("--replicas", type=int, default=1, help="metrics processes in one consumer group")
     parser.add_argument("--env", action="append", default=[], metavar="NAME=VALUE",
                         help="an extra setting for the service, e.g. METRICS_GC_THRESHOLDS=[700,10,10]")
     args = parser.parse_args()
     extra = dict(item.split("=", 1) for item in args.env)
-    figures = run(args.households, args.hamlets, args.year, args.batch, args.broker, args.profile, extra)
+    figures = run(args.households, args.hamlets, args.year, args.batch, args.broker, args.profile, extra, args.replicas)
     print(json.dumps(figures), flush=True)
 
 
