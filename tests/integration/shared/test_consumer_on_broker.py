@@ -66,10 +66,13 @@ async def test_poison_then_valid_records_on_one_partition_are_dead_lettered_and_
     assert [code for code, _ in reasons] == [b"invalid_data", b"malformed_json"]
     assert b"level" in reasons[0][1]  # type: ignore[operator]
     assert all(header(r, "hoctap_dlq_topic") == inbound.encode() for r in letters)
-    consumed = runtime.registry.get_sample_value(
-        "hoctap_registry_events_consumed_total", {"topic": REGISTRY_INBOUND.name, "outcome": "duplicate"}
-    )
-    assert consumed == 1
+    sample = runtime.registry.get_sample_value
+    assert sample("hoctap_registry_events_consumed_total", {"topic": REGISTRY_INBOUND.name, "outcome": "duplicate"}) == 1
+    assert sample("hoctap_registry_events_consumed_total", {"topic": REGISTRY_INBOUND.name, "outcome": "dead_lettered"}) == 2
+    assert sample("hoctap_registry_events_published_total", {"topic": REGISTRY_ADMINISTRATIVE_UNITS.name}) == 1
+    assert sample("hoctap_registry_events_published_total", {"topic": DEAD_LETTERS["registry"].name}) == 2
+    assert sample("hoctap_registry_dead_letters_total", {"topic": REGISTRY_INBOUND.name, "reason": "malformed_json"}) == 1
+    assert sample("hoctap_registry_batch_processing_seconds_count", {"topic": REGISTRY_INBOUND.name}) >= 1  # type: ignore[operator]
 
 
 async def test_a_restarted_service_resumes_after_the_committed_offset(make_settings, infrastructure) -> None:  # type: ignore[no-untyped-def]
