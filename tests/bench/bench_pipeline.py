@@ -204,6 +204,24 @@ def top_lines(path: Path, count: int = 8) -> list[str]:
     return [f"{100 * n / total:5.1f}% {frame}" for frame, n in own.most_common(count)] if total else []
 
 
+def batch_sizes(pipeline: Any) -> dict[tuple[str, str], tuple[float, float]]:
+    """Per service and consumed topic: how many batches, and records consumed a batch on average
+    (every outcome counted), from each service's own /metrics."""
+    sizes = {}
+    for service in ("registry", "recognition", "metrics", "notifications"):
+        text = httpx.get(pipeline.group.url(service) + "/metrics", timeout=10).text
+        batches: Counter[str] = Counter()
+        records: Counter[str] = Counter()
+        for line in text.splitlines():
+            match = re.match(rf'hoctap_{service}_(batch_processing_seconds_count|events_consumed_total)\{{[^}}]*topic="([^"]+)"[^}}]*\}} (\S+)', line)
+            if match:
+                (batches if match.group(1).startswith("batch") else records)[match.group(2)] += float(match.group(3))
+        for topic, count in batches.items():
+            if count:
+                sizes[(service, topic)] = (count, records[topic] / count)
+    return sizes
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scale", type=float, default=1.0)
@@ -233,6 +251,10 @@ def main() -> None:
         settled_at = pipeline.settle(timeout=6 * 3600, quiet=5)
         e2e_seconds = settled_at - launched
         counted = province_households(pipeline.group.url("metrics"), year)
+        batches = batch_sizes(pipeline)
+        print("  batches (records a batch on average, per service and topic):", flush=True)
+        for (service, topic), (count, mean) in sorted(batches.items()):
+            print(f"    {service:<14} {topic:<34} {count:>7,.0f} batches  {mean:>7,.0f}", flush=True)
         print(f"  {e2e_seconds:,.1f} s; metrics count {counted:,} households for {year} (published {len(households):,})", flush=True)
 
         metrics_url = pipeline.group.url("metrics")
@@ -256,6 +278,7 @@ def main() -> None:
         "p50_latency_s": round(quantile(0.50, before, after), 3),
         "p99_latency_s": round(quantile(0.99, before, after), 3),
         "max_rss_mb": rss,
+        "mean_batch_records": {f"{service}:{topic}": round(mean) for (service, topic), (_, mean) in sorted(batches.items())},
         "households_counted": counted,
         "households_published": len(households),
         "cpus": os.cpu_count(),
