@@ -57,8 +57,8 @@ class BaseServiceSettings(BaseSettings):
     # objects are also frozen out of every scan). The older generations' thresholds were first
     # left at 10, 10: 20, 100 was 9% faster end to end in `make bench` but let recognition reach
     # 305 MB. Since handled batches are let go and FastStream's per-record header dictionaries
-    # are gone, it does not: `bench_pipeline --scale 0.2` 1,712 -> 1,823 facts/s, recognition's
-    # peak 245.7 -> 247.2 MB.
+    # are gone, it does not: `bench_pipeline --scale 0.2` 1,704-1,823 facts/s in two runs
+    # (1,712 just before, within noise), recognition's peak 247.2-248.6 MB (245.7 before).
     gc_thresholds: tuple[int, int, int] = (50_000, 20, 100)
 
     outbox_poll_interval_seconds: float = Field(default=0.5, gt=0)
