@@ -96,3 +96,26 @@ def test_the_kafka_client_reads_ahead_as_far_as_each_service_is_set_to(monkeypat
     monkeypatch.setenv("METRICS_KAFKA_MAX_PARTITION_FETCH_BYTES", str(1024 * 1024))
     assert _read_ahead(MetricsSettings()) == (8 * 1024 * 1024, 1024 * 1024)
     assert _read_ahead(RegistrySettings()) == (50 * 1024 * 1024, 2 * 1024 * 1024)
+
+
+def test_each_service_takes_batches_as_large_as_its_settings_allow(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The registry, which sets the pipeline's pace, takes up to 5,000 records a batch; metrics
+    10,000; the others 2,000."""
+    from services.metrics.settings import MetricsSettings
+    from services.recognition.settings import RecognitionSettings
+    from shared.kafka import create_broker, subscribe
+
+    def batch_of(settings: object) -> int:
+        class Consumer:
+            topic = "registry.inbound.v1"
+            description = ""
+
+            async def __call__(self, records: list[object]) -> None: ...
+
+        broker = create_broker(settings)  # type: ignore[arg-type]
+        subscribe(broker, settings, [Consumer()])  # type: ignore[arg-type, list-item]
+        return broker.subscribers[0].max_records  # type: ignore[attr-defined, no-any-return]
+
+    assert (batch_of(RegistrySettings()), batch_of(MetricsSettings()), batch_of(RecognitionSettings())) == (5000, 10_000, 2000)
+    monkeypatch.setenv("REGISTRY_BATCH_MAX_RECORDS", "2000")
+    assert batch_of(RegistrySettings()) == 2000
