@@ -1,4 +1,5 @@
 import uuid
+from typing import Any
 
 import pytest
 
@@ -70,18 +71,22 @@ def test_an_event_serialised_by_its_handler_travels_as_those_bytes_and_otherwise
     assert encode(Outgoing(REGISTRY_HOUSEHOLDS, "hh-1", data), source="/hoctap/registry", now=NOW).value == serialised
 
 
-def _read_ahead(settings: object) -> tuple[int, int]:
+def _subscriber(settings: object) -> Any:
+    """The batch subscriber a service's settings produce, for one topic (not started)."""
     from shared.kafka import create_broker, subscribe
 
     class Consumer:
-        topic = "recognition.decision.v1"
+        topic = "registry.inbound.v1"
         description = ""
 
         async def __call__(self, records: list[object]) -> None: ...
 
     broker = create_broker(settings)  # type: ignore[arg-type]
-    subscribe(broker, settings, [Consumer()])  # type: ignore[arg-type, list-item]
-    arguments = broker.subscribers[0]._connection_args  # what the Kafka consumer is built with
+    return subscribe(broker, settings, [Consumer()])  # type: ignore[arg-type, list-item]
+
+
+def _read_ahead(settings: object) -> tuple[int, int]:
+    arguments = _subscriber(settings)._connection_args  # what the Kafka consumer is built with
     return arguments["fetch_max_bytes"], arguments["max_partition_fetch_bytes"]
 
 
@@ -103,18 +108,9 @@ def test_each_service_takes_batches_as_large_as_its_settings_allow(monkeypatch: 
     10,000; the others 2,000."""
     from services.metrics.settings import MetricsSettings
     from services.recognition.settings import RecognitionSettings
-    from shared.kafka import create_broker, subscribe
 
     def batch_of(settings: object) -> int:
-        class Consumer:
-            topic = "registry.inbound.v1"
-            description = ""
-
-            async def __call__(self, records: list[object]) -> None: ...
-
-        broker = create_broker(settings)  # type: ignore[arg-type]
-        subscribe(broker, settings, [Consumer()])  # type: ignore[arg-type, list-item]
-        return broker.subscribers[0].max_records  # type: ignore[attr-defined, no-any-return]
+        return _subscriber(settings).max_records  # type: ignore[no-any-return]
 
     assert (batch_of(RegistrySettings()), batch_of(MetricsSettings()), batch_of(RecognitionSettings())) == (5000, 10_000, 2000)
     monkeypatch.setenv("REGISTRY_BATCH_MAX_RECORDS", "2000")
