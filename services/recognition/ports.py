@@ -14,7 +14,7 @@ from shared.consumer import Inbox, Outbox
 from shared.events.vocabulary import Title
 
 from .domain.cascade import Target
-from .domain.decisions import DecisionState
+from .domain.decisions import DecisionState, StoredDecision
 from .domain.membership import AreaRecord, CitizenRecord, ClanRecord, HouseholdRecord, UnitRecord
 
 
@@ -47,7 +47,7 @@ class RecognitionStore(Protocol):
 
     async def decisions(
         self, title: Title, keys: Iterable[tuple[str, int, str, str]]
-    ) -> dict[tuple[str, int], DecisionState]:
+    ) -> dict[tuple[str, int], StoredDecision]:
         """Stored decisions by (entity, year, rule set id, rule version), keyed by (entity, year)."""
 
     async def save_decisions(self, states: Sequence[DecisionState], bodies: Sequence[bytes]) -> None:

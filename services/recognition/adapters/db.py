@@ -113,7 +113,10 @@ class DecisionRow(RecognitionTable, table=True):
     total_points: float
     revision: int
     rule_effective_from: date
-    body: dict[str, Any] = Field(sa_type=postgresql.JSONB)
+    body: dict[str, Any] = Field(sa_type=postgresql.JSON)
+    """The decision's JSON as published (`json`, not `jsonb`: see migration 0005)."""
+    digest: bytes | None = Field(default=None, sa_type=postgresql.BYTEA)
+    """`domain.decisions.content_digest` of the body (None for decisions stored before 0005)."""
     decided_at: datetime = Field(sa_column_kwargs={"server_default": sa.func.now()})
 
 

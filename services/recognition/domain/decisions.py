@@ -6,6 +6,7 @@ version for a year starts a new series at revision 1; the older series is kept a
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import date
 
@@ -25,10 +26,30 @@ class DecisionState:
     year: int
     revision: int
     decision: TitleDecided
+    digest: bytes
+    """`content_digest(decision)`, stored with it."""
 
     @property
     def series(self) -> tuple[str, str]:
         return (self.decision.rule_set_id, self.decision.rule_version)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredDecision:
+    """What the cascade reads of the last decision of a series: enough to number the next one and
+    to tell whether it says something new, without reading the decision back."""
+
+    revision: int
+    granted: bool
+    digest: bytes
+
+
+def content_digest(decision: TitleDecided) -> bytes:
+    """A fingerprint of what a decision says, its revision aside: two decisions with equal
+    digests say the same. Facts are taken in name order, so the order they were read in (or
+    the order PostgreSQL's JSON keeps them in) does not matter."""
+    canonical = decision.model_copy(update={"revision": 1, "facts": dict(sorted(decision.facts.items()))})
+    return hashlib.blake2b(canonical.model_dump_json().encode(), digest_size=16).digest()
 
 
 def _value(value: object) -> float | bool | None:
@@ -96,12 +117,13 @@ def to_event(
     )
 
 
-def next_decision(previous: DecisionState | None, candidate: TitleDecided) -> TitleDecided | None:
-    """The decision to publish, or None when it says the same as the last one of its series."""
+def next_decision(
+    previous: StoredDecision | None, candidate: TitleDecided, digest: bytes
+) -> TitleDecided | None:
+    """The decision to publish, or None when it says the same as the last one of its series.
+    `digest` is the candidate's `content_digest`."""
     if previous is None:
         return candidate.model_copy(update={"revision": 1})
-    if previous.decision.model_copy(update={"revision": 0}) == candidate.model_copy(
-        update={"revision": 0}
-    ):
+    if previous.digest == digest:
         return None
     return candidate.model_copy(update={"revision": previous.revision + 1})

@@ -26,7 +26,7 @@ from ..domain.cascade import (
     household_dependents,
     titles_read,
 )
-from ..domain.decisions import DecisionState, next_decision, to_event
+from ..domain.decisions import DecisionState, content_digest, next_decision, to_event
 from ..domain.rule_book import RuleBook
 from ..ports import RecognitionStore
 from .intake import Intake
@@ -168,12 +168,13 @@ class CascadeRun:
                     effective_from=rule_set.effective.from_,
                 )
                 before = previous.get((entity, year))
-                decision = next_decision(before, candidate)
+                digest = content_digest(candidate)
+                decision = next_decision(before, candidate, digest)
                 if decision is None:
                     continue
-                changed.append(DecisionState(title, entity, year, decision.revision, decision))
+                changed.append(DecisionState(title, entity, year, decision.revision, decision, digest))
                 # Dependents count the series in force: a new series (or a changed grant) changes their count.
-                if before is None or decision.granted != before.decision.granted:
+                if before is None or decision.granted != before.granted:
                     flipped.append((entity, year))
         bodies = [state.decision.model_dump_json().encode() for state in changed]
         await self.store.save_decisions(changed, bodies)

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from services.recognition.domain.cascade import Target
-from services.recognition.domain.decisions import DecisionState
+from services.recognition.domain.decisions import DecisionState, StoredDecision, content_digest
 from services.recognition.domain.membership import (
     AreaRecord,
     CitizenRecord,
@@ -94,17 +94,18 @@ class MemoryStore:
 
     async def decisions(
         self, title: Title, keys: Iterable[tuple[str, int, str, str]]
-    ) -> dict[tuple[str, int], DecisionState]:
+    ) -> dict[tuple[str, int], StoredDecision]:
         return {
-            (e, y): self.decision_rows[(title, e, y, r, v)]
+            (e, y): StoredDecision(s.revision, s.decision.granted, s.digest)
             for e, y, r, v in keys
-            if (title, e, y, r, v) in self.decision_rows
+            if (s := self.decision_rows.get((title, e, y, r, v))) is not None
         }
 
     async def save_decisions(self, states: Sequence[DecisionState], bodies: Sequence[bytes]) -> None:
         assert len(bodies) == len(states)
         for s, body in zip(states, bodies, strict=True):
             assert TitleDecided.model_validate_json(body) == s.decision, "the body is the decision's JSON"
+            assert s.digest == content_digest(s.decision), "the digest is the decision's"
             self.decision_rows[(s.title, s.entity_id, s.year, *s.series)] = s
 
     async def granted(

@@ -152,3 +152,21 @@ async def test_an_edited_version_already_used_is_refused_but_a_reworded_label_is
         match=r"2016.1.yaml: version: learning-family 2016.1 differs from the rule set decisions were made under",
     ):
         await check_rule_sets(load_rule_book([tmp_path / "edited"]), lambda: uow)
+
+
+async def test_a_decision_s_digest_ignores_its_revision_and_fact_order_but_not_what_it_says() -> None:
+    from services.recognition.domain.decisions import StoredDecision, content_digest, next_decision
+
+    uow = await decided_history()
+    decision = next(s.decision for s in uow.store.current(Title.LEARNING_FAMILY).values() if len(s.decision.facts) > 1)
+    reordered = decision.model_copy(update={"revision": decision.revision + 4, "facts": dict(reversed(decision.facts.items()))})
+    assert content_digest(reordered) == content_digest(decision)
+    stored = StoredDecision(decision.revision, decision.granted, content_digest(decision))
+    assert next_decision(stored, reordered, content_digest(reordered)) is None
+
+    changed = decision.model_copy(update={"total_points": decision.total_points + 1})
+    assert content_digest(changed) != content_digest(decision)
+    following = next_decision(stored, changed, content_digest(changed))
+    assert following is not None and following.revision == decision.revision + 1
+    first = next_decision(None, changed, content_digest(changed))
+    assert first is not None and first.revision == 1
