@@ -23,6 +23,7 @@ from typing import Any, Protocol
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from .db import any_of
 from .events.base import EventData
 from .events.catalogue import TopicSpec
 from .events.envelope import CloudEvent, format_time
@@ -208,8 +209,8 @@ class OutboxRelay:
                 for row in rows
             ]
             await self.publisher.publish_many(records)
-            await connection.execute(
-                self.table.delete().where(self.table.c.id.in_([row.id for row in rows]))
+            await connection.execute(  # one array parameter: an IN list is a new statement per size
+                self.table.delete().where(any_of(self.table.c.id, [row.id for row in rows], sa.BigInteger))
             )
         self._drained = len(rows) < self.batch_size
         if self._on_published:
