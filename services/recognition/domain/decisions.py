@@ -44,12 +44,31 @@ class StoredDecision:
     digest: bytes
 
 
+_REVISION = {"revision"}
+
+
+def content_json(decision: TitleDecided) -> bytes:
+    """What a decision says, as JSON: all of it but its revision, the model's last field."""
+    return decision.model_dump_json(exclude=_REVISION).encode()
+
+
+def with_revision(content: bytes, revision: int) -> bytes:
+    """A decision's whole JSON (what `model_dump_json` gives) from its `content_json`: one
+    serialisation serves both the digest and the body."""
+    return content[:-1] + b',"revision":%d}' % revision
+
+
+def digest_of(content: bytes) -> bytes:
+    return hashlib.blake2b(content, digest_size=16).digest()
+
+
 def content_digest(decision: TitleDecided) -> bytes:
     """A fingerprint of what a decision says, its revision aside: two decisions with equal
-    digests say the same. Facts are taken in name order, so the order they were read in (or
-    the order PostgreSQL's JSON keeps them in) does not matter."""
-    canonical = decision.model_copy(update={"revision": 1, "facts": dict(sorted(decision.facts.items()))})
-    return hashlib.blake2b(canonical.model_dump_json().encode(), digest_size=16).digest()
+    digests say the same. Facts count in name order, as `to_event` writes them (a decision read
+    back from elsewhere may have them in another order)."""
+    if list(decision.facts) != sorted(decision.facts):
+        decision = decision.model_copy(update={"facts": dict(sorted(decision.facts.items()))})
+    return digest_of(content_json(decision))
 
 
 def _value(value: object) -> float | bool | None:
@@ -108,7 +127,7 @@ def to_event(
                 for c in evaluation.criteria
             ],
             "unmet": evaluation.unmet,
-            "facts": {name: _value(value) for name, value in evaluation.facts.items()},
+            "facts": {name: _value(value) for name, value in sorted(evaluation.facts.items())},
             "rule_set_id": evaluation.rule_set_id,
             "rule_version": evaluation.rule_version,
             "rule_effective_from": effective_from,

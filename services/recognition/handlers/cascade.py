@@ -26,7 +26,7 @@ from ..domain.cascade import (
     household_dependents,
     titles_read,
 )
-from ..domain.decisions import DecisionState, content_digest, next_decision, to_event
+from ..domain.decisions import DecisionState, content_json, digest_of, next_decision, to_event, with_revision
 from ..domain.rule_book import RuleBook
 from ..ports import RecognitionStore
 from .intake import Intake
@@ -146,6 +146,7 @@ class CascadeRun:
         ]  # type: ignore[union-attr]
         previous = await self.store.decisions(title, keys)
         changed: list[DecisionState] = []
+        bodies: list[bytes] = []
         flipped: list[tuple[str, int]] = []
         for year, entities in sorted(by_year.items()):
             rule_set = self.book.for_year(title, year)
@@ -168,15 +169,16 @@ class CascadeRun:
                     effective_from=rule_set.effective.from_,
                 )
                 before = previous.get((entity, year))
-                digest = content_digest(candidate)
+                content = content_json(candidate)
+                digest = digest_of(content)
                 decision = next_decision(before, candidate, digest)
                 if decision is None:
                     continue
                 changed.append(DecisionState(title, entity, year, decision.revision, decision, digest))
+                bodies.append(with_revision(content, decision.revision))
                 # Dependents count the series in force: a new series (or a changed grant) changes their count.
                 if before is None or decision.granted != before.granted:
                     flipped.append((entity, year))
-        bodies = [state.decision.model_dump_json().encode() for state in changed]
         await self.store.save_decisions(changed, bodies)
         for state, body in zip(changed, bodies, strict=True):
             self._emit(state, body)

@@ -170,3 +170,13 @@ async def test_a_decision_s_digest_ignores_its_revision_and_fact_order_but_not_w
     assert following is not None and following.revision == decision.revision + 1
     first = next_decision(None, changed, content_digest(changed))
     assert first is not None and first.revision == 1
+
+
+async def test_a_decision_s_body_is_its_content_with_the_revision_appended() -> None:
+    from services.recognition.domain.decisions import content_json, digest_of, with_revision, content_digest
+
+    uow = await decided_history()
+    for state in uow.store.current(Title.LEARNING_CLAN).values():
+        content = content_json(state.decision)
+        assert with_revision(content, 7) == state.decision.model_copy(update={"revision": 7}).model_dump_json().encode()
+        assert digest_of(content) == content_digest(state.decision) == state.digest
