@@ -17,6 +17,10 @@ latency under a steady load, peak memory per service, and where the time goes.
    event when metrics committed it (ce_origintime → commit, `hoctap_metrics_event_age_seconds`)
    gives `p50_latency_s` and `p99_latency_s` (interpolated within histogram buckets).
 
+Steps 3 and 4 also report the CPU each process spent (the four services, PostgreSQL, the Kafka
+broker), in µs an inbound fact or steady event (`cpu_us_per_fact`, `steady_cpu_us_per_event`):
+on two cores, 1,000 µs in total caps the pipeline near 2,000 a second.
+
 Ends with one JSON line. Figures from a loaded machine are not comparable: run it alone.
 """
 
@@ -33,6 +37,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -41,12 +46,14 @@ import httpx
 
 from shared.devstack.demo import progress_bar
 from shared.devstack.province import Scale, expected_count, facts
+from shared.devstack.services import SERVICES
 from shared.events import inbound as f
 from shared.events.catalogue import REGISTRY_INBOUND
 from shared.outbox import Outgoing, encode
 from tests.pipeline import Pipeline
 
 from .baseline import run_baseline
+from .stack import cpu_seconds, cpu_spent
 
 SOURCE = "/demo/tra-vinh-commune-records"
 FLOORS = {"e2e_events_per_s": 10_000, "ratio_to_baseline": 0.25, "p99_latency_s": 2.0, "max_rss_mb": 300}
@@ -103,7 +110,8 @@ async def publish_province(bootstrap: str, scale: Scale) -> tuple[int, list[str]
     return sent, households
 
 
-async def steady_evidence(bootstrap: str, households: list[str], year: int, rate: float, seconds: float) -> int:
+async def steady_evidence(bootstrap: str, households: list[str], year: int, rate: float, seconds: float,
+                          on_start: Callable[[], object] = lambda: None) -> int:
     """The next year's family evidence at a steady rate (a pass for two households in three).
     The records are made before the clock starts, so that making them (pydantic models, JSON,
     headers: about as much CPU as one service spends on each) does not compete with the
@@ -124,6 +132,7 @@ async def steady_evidence(bootstrap: str, households: list[str], year: int, rate
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks=1, linger_ms=5)
     await producer.start()
     progress = progress_bar(f"evidence at {rate:.0f}/s")
+    on_start()
     started = time.monotonic()
     try:
         for number, record in enumerate(prepared):
@@ -139,6 +148,12 @@ async def steady_evidence(bootstrap: str, households: list[str], year: int, rate
     finally:
         await producer.stop()
     return count
+
+
+def cpu_per_event(spent: dict[str, float], events: int) -> dict[str, int]:
+    """CPU seconds by process (`stack.cpu_seconds`) as µs an event, with their total."""
+    per = {name: round(seconds / events * 1e6) for name, seconds in spent.items()}
+    return {**per, "total": sum(per.values())}
 
 
 def histogram(url: str, name: str) -> dict[float, float]:
@@ -253,20 +268,26 @@ def main() -> None:
         launched = time.monotonic()
         pipeline.group.start()
         pipeline.group.wait_ready(180)
+        pids = {name: pipeline.supervisor.pid(name) for name in SERVICES}
+        cpu_before = cpu_seconds(pids)
         profiles = profile(pipeline, args.profile) if args.profile else {}
         settled_at = pipeline.settle(timeout=6 * 3600, quiet=5)
         e2e_seconds = settled_at - launched
+        cpu_after = cpu_seconds(pids)
         counted = province_households(pipeline.group.url("metrics"), year)
         batches = batch_sizes(pipeline)
         print("  batches (records a batch on average, per service and topic):", flush=True)
         for (service, topic), (count, mean) in sorted(batches.items()):
             print(f"    {service:<14} {topic:<34} {count:>7,.0f} batches  {mean:>7,.0f}", flush=True)
+        readings: list[dict[str, float]] = []
         print(f"  {e2e_seconds:,.1f} s; metrics count {counted:,} households for {year} (published {len(households):,})", flush=True)
 
         metrics_url = pipeline.group.url("metrics")
         before = histogram(metrics_url, "hoctap_metrics_event_age_seconds")
-        sent = asyncio.run(steady_evidence(pipeline.bootstrap, households, year + 1, args.rate, args.latency_seconds))
+        sent = asyncio.run(steady_evidence(pipeline.bootstrap, households, year + 1, args.rate, args.latency_seconds,
+                                           on_start=lambda: readings.append(cpu_seconds(pids))))
         pipeline.settle(timeout=3600, quiet=3)
+        readings.append(cpu_seconds(pids))
         after = histogram(metrics_url, "hoctap_metrics_event_age_seconds")
         rss = pipeline.rss_mb()
 
@@ -284,11 +305,17 @@ def main() -> None:
         "p50_latency_s": round(quantile(0.50, before, after), 3),
         "p99_latency_s": round(quantile(0.99, before, after), 3),
         "max_rss_mb": rss,
+        "cpu_us_per_fact": cpu_per_event(cpu_spent(cpu_before, cpu_after), total),
+        "steady_cpu_us_per_event": cpu_per_event(cpu_spent(*readings), sent),
         "mean_batch_records": {f"{service}:{topic}": round(mean) for (service, topic), (_, mean) in sorted(batches.items())},
         "households_counted": counted,
         "households_published": len(households),
         "cpus": os.cpu_count(),
     }
+    print("\nCPU a fact, end to end (µs, by process): "
+          + ", ".join(f"{k} {v:,}" for k, v in result["cpu_us_per_fact"].items()))
+    print("CPU an event of the steady stream (µs, from its start until every service is idle again): "
+          + ", ".join(f"{k} {v:,}" for k, v in result["steady_cpu_us_per_event"].items()))
     for name, lines in profiles.items():
         print(f"\nhottest functions (own time) in {name}:")
         for line in lines:
