@@ -178,7 +178,7 @@ def decode(delivery: Delivery, accepted: Mapping[str, type[EventData]], ignored:
             delivery, "oversized", f"event data is {len(delivery.value)} bytes; the limit is {MAX_VALUE_BYTES}", envelope
         )
     try:
-        data = cls.model_validate_json(delivery.value)
+        data = cls.read_json(delivery.value)
     except ValidationError as error:
         code = "malformed_json" if any(e["type"] == "json_invalid" for e in error.errors()) else "invalid_data"
         return DeadLetter(delivery, code, describe_validation_error(cls, error), envelope)

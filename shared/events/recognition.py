@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Annotated, Any
 
+import msgspec
 from pydantic import ConfigDict, Field
 
 from .base import EventData, ValueData, event_type
@@ -90,3 +92,46 @@ class TitleDecidedCount(EventData):
     rule_version: str
     rule_effective_from: date
     revision: int = Field(ge=1)
+
+
+    @classmethod
+    def read_json(cls, value: bytes) -> Any:
+        """The decision's counted fields, read by msgspec when it accepts the value (≈ 3 µs
+        against ≈ 9 µs for this model, on a path that folds a year of decisions).
+
+        msgspec is stricter than pydantic's lax JSON mode (no "2025" for a year, no "true" for
+        a bool), never looser: what it refuses is read again by this model, which accepts it or
+        raises the ValidationError a dead letter is described from. So the outcome and every
+        value are pydantic's (`tests/contract/test_decision_view.py` holds the two together);
+        only the object differs, a `TitleDecidedTally` with the same attributes.
+
+        msgspec skips the fields it does not read without checking their text is UTF-8, which
+        pydantic refuses, so a value that is not ASCII is checked first."""
+        try:
+            if not value.isascii():
+                value.decode()
+            return _TALLY_DECODER.decode(value)
+        except (msgspec.MsgspecError, UnicodeDecodeError):
+            return cls.model_validate_json(value)
+
+
+# EntityId's pattern with \Z for $: Python's re (msgspec's) lets $ match before a final newline,
+# pydantic's regex engine does not.
+_ENTITY_ID = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}\Z"
+
+
+class TitleDecidedTally(msgspec.Struct, frozen=True):
+    """What `TitleDecidedCount.read_json` returns: its fields, validated by its rules."""
+
+    title: Title
+    entity_kind: str
+    entity_id: Annotated[str, msgspec.Meta(pattern=_ENTITY_ID)]
+    year: Annotated[int, msgspec.Meta(ge=2000, le=2100)]
+    granted: bool
+    rule_version: str
+    rule_effective_from: date
+    revision: Annotated[int, msgspec.Meta(ge=1)]
+    assessable: bool = True
+
+
+_TALLY_DECODER = msgspec.json.Decoder(TitleDecidedTally)
