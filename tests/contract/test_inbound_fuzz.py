@@ -131,7 +131,7 @@ def test_the_strategies_reach_every_outcome_of_decoding(outcome: str) -> None:
         result = decode(delivery(REGISTRY_INBOUND.name, b"k", value, headers), REGISTRY_INBOUND.types_by_name(), frozenset())
         return result.code if isinstance(result, DeadLetter) else "received"
 
-    found = find(decoded(), lambda code: code == outcome, settings=settings(FUZZ, max_examples=500, phases=[Phase.generate]))
+    found = find(decoded(), lambda code: code == outcome, settings=settings(FUZZ, max_examples=3000, phases=[Phase.generate]))
     assert found == outcome
 
 
