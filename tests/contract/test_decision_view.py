@@ -4,6 +4,7 @@ must accept nothing the pydantic model refuses and read every field as the model
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -33,20 +34,21 @@ _values = st.one_of(
 )
 
 
-def _outcome(value: bytes) -> tuple[str, Any]:
+def _answer(reader: Callable[[bytes], Any], value: bytes) -> tuple[str, Any]:
+    """What a reader makes of a value: refused, or the counted fields it read."""
     try:
-        model = TitleDecidedCount.model_validate_json(value)
-    except ValidationError:
-        return ("refused", None)
-    return ("read", tuple(getattr(model, name) for name in COUNTED))
-
-
-def _read(value: bytes) -> tuple[str, Any]:
-    try:
-        data = TitleDecidedCount.read_json(value)
+        data = reader(value)
     except ValidationError:
         return ("refused", None)
     return ("read", tuple(getattr(data, name) for name in COUNTED))
+
+
+def _outcome(value: bytes) -> tuple[str, Any]:
+    return _answer(TitleDecidedCount.model_validate_json, value)
+
+
+def _read(value: bytes) -> tuple[str, Any]:
+    return _answer(TitleDecidedCount.read_json, value)
 
 
 @settings(max_examples=1000, suppress_health_check=[HealthCheck.too_slow])
