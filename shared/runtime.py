@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -114,8 +115,8 @@ class ServiceRuntime:
         self.loops.append(loop)
 
     def _count_published(self, records: list[Any]) -> None:
-        for record in records:
-            self.metrics.published.labels(record.topic).inc()
+        for topic, count in Counter(record.topic for record in records).items():
+            self.metrics.published.labels(topic).inc(count)
 
     async def readiness(self) -> dict[str, bool]:
         database = await ping(self.engine)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 from collections.abc import Sequence
 
 from prometheus_client import CollectorRegistry, Counter
@@ -31,6 +32,8 @@ class RecognitionMetrics:
                 self.decisions.labels(title.value, outcome)
 
     def count(self, decided: Sequence[DecisionState], cascaded: int = 0) -> None:
+        # One labels() and inc() per series, not per decision.
+        tallies: collections.Counter[tuple[str, str]] = collections.Counter()
         for state in decided:
             decision = state.decision
             outcome = (
@@ -40,6 +43,8 @@ class RecognitionMetrics:
                 if decision.assessable
                 else "not_assessable"
             )
-            self.decisions.labels(state.title.value, outcome).inc()
+            tallies[(state.title.value, outcome)] += 1
+        for (title, outcome), count in tallies.items():
+            self.decisions.labels(title, outcome).inc(count)
         if cascaded > 0:
             self.cascaded.inc(cascaded)
