@@ -11,6 +11,7 @@ from typing import Any
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
+from aiokafka.partitioner import DefaultPartitioner
 from faststream.kafka import KafkaBroker, KafkaMessage
 from faststream.kafka.message import FAKE_CONSUMER, KafkaAckableMessage
 from faststream.middlewares import AckPolicy
@@ -22,6 +23,7 @@ from .outbox import OutboxRecord
 from .settings import BaseServiceSettings
 
 log = logging.getLogger(__name__)
+PARTITIONER = DefaultPartitioner()  # what AIOKafkaProducer uses unless given another
 
 
 def security(settings: BaseServiceSettings) -> BaseSecurity | None:
@@ -151,12 +153,7 @@ class BrokerPublisher:
     async def publish_many(self, records: Sequence[OutboxRecord]) -> None:
         producer = self._producer()
         if producer is not None:
-            futures = [
-                await producer.send(self.settings.topic(r.topic), r.value, key=r.key, headers=list(r.headers))
-                for r in records
-            ]
-            if futures:
-                await asyncio.gather(*futures)
+            await publish_batches(producer, [(self.settings.topic(r.topic), r) for r in records])
             return
         pending = []
         for record in records:
@@ -173,6 +170,38 @@ class BrokerPublisher:
                 pending.append(result)
         if pending:
             await asyncio.gather(*pending)
+
+
+async def publish_batches(producer: AIOKafkaProducer, records: Sequence[tuple[str, OutboxRecord]]) -> None:
+    """Send `records` (topic, record) as one record batch per partition, and wait until all are
+    acknowledged.
+
+    The partition is the one `producer.send` picks for the key (the default partitioner: the Java
+    client's murmur2), so a key keeps its partition whichever path published it; each partition's
+    records keep their order. `send` prepares, partitions and queues every record apart, with a
+    future each: at the registry's pace that was a tenth of its time.
+    A batch holds up to the producer's `max_batch_size` (an empty batch takes any one record).
+    """
+    partitions: dict[str, list[int]] = {}
+    builders: dict[tuple[str, int], Any] = {}
+    futures = []
+    for topic, record in records:
+        known = partitions.get(topic)
+        if known is None:
+            known = partitions[topic] = sorted(await producer.partitions_for(topic))
+        partition = PARTITIONER(record.key, known, known)
+        builder = builders.get((topic, partition))
+        if builder is None:
+            builder = builders[(topic, partition)] = producer.create_batch()
+        headers = list(record.headers)
+        if builder.append(key=record.key, value=record.value, timestamp=None, headers=headers) is None:
+            futures.append(await producer.send_batch(builder, topic, partition=partition))
+            builder = builders[(topic, partition)] = producer.create_batch()
+            builder.append(key=record.key, value=record.value, timestamp=None, headers=headers)
+    for (topic, partition), builder in builders.items():
+        futures.append(await producer.send_batch(builder, topic, partition=partition))
+    if futures:
+        await asyncio.gather(*futures)
 
 
 async def ensure_topics(

@@ -1,8 +1,10 @@
 """The transactional outbox against a real PostgreSQL and broker."""
 
 import asyncio
+import time
 
 import sqlalchemy as sa
+from aiokafka import AIOKafkaProducer
 
 from faststream.kafka import KafkaBroker
 
@@ -11,8 +13,8 @@ from services.registry.settings import RegistrySettings
 from shared.db import create_engine
 from shared.events.catalogue import REGISTRY_HOUSEHOLDS
 from shared.events.registry import HouseholdChanged
-from shared.kafka import BrokerPublisher, create_broker
-from shared.outbox import OutboxRelay, Outgoing, SqlOutbox, encode
+from shared.kafka import BrokerPublisher, create_broker, publish_batches
+from shared.outbox import OutboxRecord, OutboxRelay, Outgoing, SqlOutbox, encode
 from shared.testing import NOW
 
 from ..kafka_helpers import header, read_topic
@@ -146,3 +148,33 @@ async def until(condition, timeout: float = 10.0) -> None:  # type: ignore[no-un
             return
         await asyncio.sleep(0.02)
     raise AssertionError("condition not met in time")
+
+
+async def test_records_published_in_batches_land_where_send_puts_their_key_in_order_with_headers_and_time(make_settings, infrastructure) -> None:  # type: ignore[no-untyped-def]
+    settings = await make_settings(RegistrySettings)
+    topic = settings.topic(REGISTRY_HOUSEHOLDS.name)  # 12 partitions
+    # Small batches, so that one partition's records fill several and order must hold across them.
+    producer = AIOKafkaProducer(bootstrap_servers=infrastructure.bootstrap, max_batch_size=1024,
+                                enable_idempotence=infrastructure.idempotent_producer)
+    await producer.start()
+    try:
+        keys = [f"hh-{n}".encode() for n in range(40)]
+        sent_to = {key: (await producer.send_and_wait(topic, b"by send", key=key)).partition for key in keys}
+        records = [
+            (topic, OutboxRecord(topic=REGISTRY_HOUSEHOLDS.name, key=key, value=f"{key.decode()}/{seq}".encode(),
+                                 headers=(("ce_id", f"{key.decode()}-{seq}".encode()), ("content-type", b"application/json"))))
+            for seq in range(6) for key in keys
+        ]
+        started_ms = int(time.time() * 1000)
+        await publish_batches(producer, records)
+    finally:
+        await producer.stop()
+
+    landed = await read_topic(infrastructure.bootstrap, topic, expect=len(keys) * 7)
+    assert len({sent_to[key] for key in keys}) > 1, "the keys spread over several partitions"
+    for key in keys:
+        mine = [r for r in landed if r.key == key and r.value != b"by send"]
+        assert {r.partition for r in mine} == {sent_to[key]}
+        assert [r.value for r in sorted(mine, key=lambda r: r.offset)] == [f"{key.decode()}/{seq}".encode() for seq in range(6)]
+        assert list(mine[0].headers) == [("ce_id", f"{key.decode()}-0".encode()), ("content-type", b"application/json")]
+        assert all(r.timestamp >= started_ms - 1000 for r in mine), "each record is stamped when sent"
