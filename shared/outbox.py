@@ -122,12 +122,14 @@ class SqlOutbox:
     async def add(self, records: Sequence[OutboxRecord]) -> None:
         if not records:
             return
-        rows = [
-            (r.topic, r.key, r.value, [name for name, _ in r.headers], [value for _, value in r.headers])
-            for r in records
-        ]
+        rows = [(r.topic, r.key, r.value, *_header_columns(r.headers)) for r in records]
         await copy_rows(self.connection, self.table.name, ("topic", "key", "value", "header_names", "header_values"), rows)
         await self.connection.execute(sa.text(f"notify {self.channel}"))
+
+
+def _header_columns(headers: tuple[tuple[str, bytes], ...]) -> tuple[tuple[str, ...], tuple[bytes, ...]]:
+    """The header names and the header values, as the outbox's two array columns."""
+    return tuple(zip(*headers, strict=True)) or ((), ())  # type: ignore[return-value]
 
 
 async def copy_rows(connection: AsyncConnection, table: str, columns: Sequence[str], rows: Sequence[tuple[object, ...]]) -> None:
